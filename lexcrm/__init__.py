@@ -1,0 +1,1 @@
+"""Composition root of lexcrm: settings, the command line, process wiring and the event bus."""

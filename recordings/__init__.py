@@ -1,0 +1,1 @@
+"""Recordings of calls: the encrypted store, the transcription worker and conversation analysis."""

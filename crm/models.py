@@ -1,0 +1,236 @@
+"""Tables of the CRM: employees, clients and their encrypted phones, contracts, calls, sessions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from crm.roles import Role
+
+# Named constraints: Alembic's batch mode on SQLite recreates tables and can only drop or
+# alter a constraint it can name.
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_now() -> datetime:
+    """The current time, tz-aware, in UTC: the default clock of the CRM."""
+    return datetime.now(UTC)
+
+
+def new_phone_id() -> str:
+    """A fresh client_phones id; made in Python because the ciphertext is bound to it."""
+    return uuid.uuid4().hex
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A tz-aware timestamp stored in UTC.
+
+    SQLite has no time zone type, so `DateTime(timezone=True)` hands back naive values
+    there; this type stores UTC and always returns aware UTC datetimes on every backend.
+    Migrations render it as plain `sa.DateTime(timezone=True)` (see migrations/env.py).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # A naive time is ambiguous (UTC? Moscow?); refuse it rather than guess.
+            raise ValueError("naive datetime given to a UTC column; pass an aware datetime")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _string_enum(enum_class: type[StrEnum]) -> Enum:
+    # Stored as VARCHAR holding the value, with no CHECK constraint and no native enum type:
+    # adding a value later needs no migration.
+    return Enum(
+        enum_class,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class ClientStatus(StrEnum):
+    lead = "lead"
+    visited = "visited"
+    contracted = "contracted"
+    former = "former"
+
+
+class ContractStatus(StrEnum):
+    draft = "draft"
+    active = "active"
+    completed = "completed"
+    terminated = "terminated"
+
+
+class ContractKind(StrEnum):
+    primary = "primary"
+    secondary = "secondary"
+
+
+class CallDirection(StrEnum):
+    inbound = "inbound"
+    outbound = "outbound"
+    internal = "internal"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime()}
+
+
+class Employee(Base):
+    __tablename__ = "employees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_string_enum(Role))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The employee's SIP phone, e.g. "1001"; NULL for those without a phone.
+    sip_extension: Mapped[str | None] = mapped_column(String(16), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    def __repr__(self) -> str:
+        return f"Employee(id={self.id!r}, login={self.login!r}, role={self.role!r})"
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    # "Фамилия И. О.": what Asterisk shows as the caller's name.
+    short_name: Mapped[str] = mapped_column(String(100))
+    first_contact_on: Mapped[date] = mapped_column(Date)
+    topic: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[ClientStatus] = mapped_column(
+        _string_enum(ClientStatus), default=ClientStatus.lead
+    )
+    lawyer_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    @property
+    def code(self) -> str:
+        """The masked identity Asterisk shows instead of the client's number, e.g. "c1234"."""
+        return f"c{self.id}"
+
+    def __repr__(self) -> str:
+        return f"Client(id={self.id!r})"
+
+
+class ClientPhone(Base):
+    """A client's phone number, encrypted; there is deliberately no plaintext column."""
+
+    __tablename__ = "client_phones"
+
+    # Generated in Python before the insert: the ciphertext's associated data includes it.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_phone_id)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    number_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    # HMAC of the E.164 number. Not unique: relatives and colleagues share numbers.
+    number_index: Mapped[str] = mapped_column(String(64), index=True)
+    label: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    def __repr__(self) -> str:
+        return f"ClientPhone(id={self.id!r}, client_id={self.client_id!r})"
+
+
+class Contract(Base):
+    __tablename__ = "contracts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(50), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    lawyer_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    # Kopecks, never floats: sums must add up to the kopeck.
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    essence: Mapped[str] = mapped_column(Text)
+    status: Mapped[ContractStatus] = mapped_column(
+        _string_enum(ContractStatus), default=ContractStatus.draft
+    )
+    kind: Mapped[ContractKind] = mapped_column(_string_enum(ContractKind))
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    def __repr__(self) -> str:
+        return f"Contract(id={self.id!r}, number={self.number!r})"
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Asterisk's linkedid: shared by every channel of one call, so it identifies the call.
+    linkedid: Mapped[str] = mapped_column(String(64), unique=True)
+    direction: Mapped[CallDirection] = mapped_column(_string_enum(CallDirection))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    queue: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    disposition: Mapped[str | None] = mapped_column(String(32))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"Call(id={self.id!r}, linkedid={self.linkedid!r})"
+
+
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+
+    # sha256 hex of the session token: a stolen database does not yield live sessions.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    employee_id: Mapped[int] = mapped_column(
+        ForeignKey("employees.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utc_now)
+    ended_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"WebSession(employee_id={self.employee_id!r}, ended_at={self.ended_at!r})"

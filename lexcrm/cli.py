@@ -1,0 +1,218 @@
+"""The `lexcrm` command: init, run, demo, the local Asterisk, database and settings."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from crm.crypto import KeyRing
+from crm.db import upgrade_database
+from crm.errors import CrmError, KeyFileExists
+from crm.roles import Role
+from lexcrm import demo
+from lexcrm.asterisk_runtime import AsteriskRuntime, AsteriskRuntimeError
+from lexcrm.logs import configure_logging
+from lexcrm.settings import Settings, SettingsError, load_settings, setting_fields
+from lexcrm.wiring import WebPortTaken, open_core, serve_web
+
+EXIT_USAGE = 2
+
+log = logging.getLogger("lexcrm")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lexcrm", description="lexcrm: телефония и CRM юридической фирмы на Asterisk"
+    )
+    parser.add_argument("--config", type=Path, help="файл настроек (TOML); иначе $LEXCRM_CONFIG")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="КОМАНДА")
+
+    init = commands.add_parser("init", help="создать ключи, базу данных и первого администратора")
+    init.add_argument("--admin-login", default="admin", help="логин администратора")
+    init.add_argument("--admin-name", default="Администратор", help="ФИО администратора")
+    init.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="прочитать пароль администратора из стандартного ввода (для скриптов)",
+    )
+
+    commands.add_parser("run", help="запустить веб-интерфейс (и остальное) до Ctrl+C")
+    demo_cmd = commands.add_parser(
+        "demo", help="демо: ключи, база, демо-данные, Asterisk и веб; печатает логины"
+    )
+    demo_cmd.add_argument("--no-asterisk", action="store_true", help="не запускать Asterisk")
+    demo_cmd.add_argument(
+        "--no-serve", action="store_true", help="подготовить всё, но не запускать веб"
+    )
+
+    asterisk = commands.add_parser("asterisk", help="локальный Asterisk")
+    asterisk_commands = asterisk.add_subparsers(dest="action", required=True, metavar="ДЕЙСТВИЕ")
+    asterisk_commands.add_parser("up", help="собрать при необходимости и запустить")
+    asterisk_commands.add_parser("down", help="остановить")
+    asterisk_commands.add_parser("status", help="состояние")
+    cli = asterisk_commands.add_parser("cli", help="консоль Asterisk или одна её команда")
+    cli.add_argument("words", nargs="*", help="команда, например: pjsip show contacts")
+
+    db = commands.add_parser("db", help="база данных")
+    db_commands = db.add_subparsers(dest="action", required=True, metavar="ДЕЙСТВИЕ")
+    db_commands.add_parser("upgrade", help="применить миграции (alembic upgrade head)")
+
+    commands.add_parser("settings", help="показать все настройки с пояснениями")
+
+    client = commands.add_parser("client", help="клиенты")
+    client_commands = client.add_subparsers(dest="action", required=True, metavar="ДЕЙСТВИЕ")
+    add = client_commands.add_parser("add", help="добавить клиента")
+    add.add_argument("full_name", help="ФИО клиента")
+    add.add_argument(
+        "--phone", action="append", default=[], help="номер телефона (можно несколько)"
+    )
+    add.add_argument("--topic", help="тематика обращения")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        configure_logging(settings)
+        return _dispatch(args, settings)
+    except (SettingsError, CrmError, AsteriskRuntimeError, WebPortTaken) as exc:
+        print(f"Ошибка: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "init":
+        return _init(args, settings)
+    if args.command == "run":
+        return asyncio.run(_run(settings))
+    if args.command == "demo":
+        return _demo(args, settings)
+    if args.command == "asterisk":
+        return _asterisk(args, settings)
+    if args.command == "db":
+        upgrade_database(settings.database)
+        print("База данных обновлена.")
+        return 0
+    if args.command == "settings":
+        return _show_settings(settings)
+    if args.command == "client":
+        return asyncio.run(_client_add(args, settings))
+    raise AssertionError(args.command)
+
+
+def _ensure_key_file(settings: Settings) -> None:
+    try:
+        KeyRing.create_file(settings.key_file)
+        print(f"Создан файл ключей {settings.key_file} (храните его отдельно от базы).")
+    except KeyFileExists:
+        KeyRing.load(settings.key_file)  # an existing file must still be a valid one
+
+
+def _init(args: argparse.Namespace, settings: Settings) -> int:
+    _ensure_key_file(settings)
+    upgrade_database(settings.database)
+    return asyncio.run(_create_first_admin(args, settings))
+
+
+async def _create_first_admin(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_core(settings, migrate=False) as core:
+        if await core.employees.count_administrators() > 0:
+            print("Администратор уже есть; база готова.")
+            return 0
+        password = _read_new_password(args.password_stdin)
+        admin = await core.employees.create_employee(
+            args.admin_login, args.admin_name, Role.administrator, password
+        )
+        print(f"Создан администратор {admin.login}. Войдите: lexcrm run")
+        return 0
+
+
+def _read_new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Пароль администратора (не короче 10 символов): ")
+    second = getpass.getpass("Повторите пароль: ")
+    if first != second:
+        raise SettingsError("Пароли не совпадают")
+    return first
+
+
+async def _run(settings: Settings) -> int:
+    async with open_core(settings) as core, serve_web(settings, core) as address:
+        print(f"lexcrm работает: {address}  (остановить: Ctrl+C)", flush=True)
+        await _wait_for_stop_signal()
+    return 0
+
+
+async def _wait_for_stop_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    _ensure_key_file(settings)
+    upgrade_database(settings.database)
+    accounts = asyncio.run(demo.load_demo_firm(settings))
+    if not args.no_asterisk:
+        runtime = AsteriskRuntime(settings, phones=demo.sip_phones(accounts))
+        runtime.down()  # the phones' passwords are new: render and start afresh
+        runtime.up()
+        print(f"Asterisk запущен (SIP {settings.sip_host}:{settings.sip_port}).")
+    print(demo.accounts_table(accounts, settings))
+    if args.no_serve:
+        return 0
+    return asyncio.run(_run(settings))
+
+
+def _asterisk(args: argparse.Namespace, settings: Settings) -> int:
+    runtime = AsteriskRuntime(settings)
+    if args.action == "up":
+        pid = runtime.up()
+        print(f"Asterisk работает (pid {pid}, {runtime.mode}); папка: {runtime.run_dir}")
+        return 0
+    if args.action == "down":
+        print("Asterisk остановлен." if runtime.down() else "Asterisk не был запущен.")
+        return 0
+    if args.action == "status":
+        status = runtime.status()
+        state = f"работает (pid {status.pid})" if status.running else "не запущен"
+        print(f"Asterisk: {state}; режим: {status.mode}; папка: {status.run_dir}")
+        if status.detail:
+            print(status.detail)
+        return 0 if status.running else 3
+    if args.words:
+        print(runtime.rx(" ".join(args.words)), end="")
+        return 0
+    command = runtime.interactive_cli_command()
+    os.execvp(command[0], command)  # noqa: S606 - hands the terminal to Asterisk's console
+
+
+def _show_settings(settings: Settings) -> int:
+    for field in setting_fields():
+        print(f"{field.name} = {getattr(settings, field.name)!s}")
+        print(f"    {field.metadata['help']}")
+    return 0
+
+
+async def _client_add(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_core(settings) as core:
+        client = await core.clients.add_client(args.full_name, args.phone, topic=args.topic)
+        print(f"Клиент добавлен: {client.code} {client.short_name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,37 @@
+"""Builds the aiohttp application: routes, templates and middlewares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+
+from web import auth, views
+from web.keys import CONFIG, SERVICES, TEMPLATES, WebConfig, WebServices
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(config: WebConfig, services: WebServices) -> web.Application:
+    """The application, ready for a runner or a test client."""
+    app = web.Application(middlewares=[auth.session_middleware, auth.csrf_middleware])
+    app[CONFIG] = config
+    app[SERVICES] = services
+    app[TEMPLATES] = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    app.add_routes(
+        [
+            web.get("/", views.home, name="home"),
+            web.get("/login", auth.login_form, name="login"),
+            web.post("/login", auth.login_submit, name="login-submit"),
+            web.post("/logout", auth.logout, name="logout"),
+            web.get("/healthz", views.healthz, name="healthz"),
+            web.static("/static", STATIC_DIR, name="static"),
+        ]
+    )
+    return app

@@ -1,0 +1,116 @@
+"""Login, logout, server-side sessions and CSRF protection of the web interface."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from web.keys import CONFIG, SERVICES, USER_KEY, CurrentUser
+from web.render import current_user, render
+
+SESSION_COOKIE = "lexcrm_session"
+# Before login there is no server-side session to keep a CSRF token in, so the login form
+# uses a double-submit cookie instead.
+LOGIN_CSRF_COOKIE = "lexcrm_login_csrf"
+PUBLIC_PATHS = frozenset({"/login", "/healthz"})
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Resolves the session cookie to an employee; anonymous requests go to the login page."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        resolved = await request.app[SERVICES].sessions.resolve(
+            token, idle_minutes=request.app[CONFIG].session_idle_minutes
+        )
+        if resolved is not None:
+            employee, session = resolved
+            request[USER_KEY] = CurrentUser(employee=employee, session=session)
+    if current_user(request) is None and not _is_public(request.path):
+        raise web.HTTPSeeOther(location="/login")
+    return await handler(request)
+
+
+@web.middleware
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every state-changing request of a logged-in user must carry the session's CSRF token."""
+    user = current_user(request)
+    if request.method not in {"GET", "HEAD", "OPTIONS"} and user is not None:
+        form = await request.post()
+        sent = str(form.get("csrf_token", "")) or request.headers.get("X-CSRF-Token", "")
+        if not hmac.compare_digest(sent, user.session.csrf_token):
+            raise web.HTTPForbidden(text="Запрос отклонён: устаревшая форма, обновите страницу.")
+    return await handler(request)
+
+
+def _is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith("/static/")
+
+
+async def login_form(request: web.Request) -> web.StreamResponse:
+    if current_user(request) is not None:
+        raise web.HTTPSeeOther(location="/")
+    return _login_page(request, error=None, login="")
+
+
+def _login_page(
+    request: web.Request, *, error: str | None, login: str, status: int = 200
+) -> web.Response:
+    csrf = secrets.token_urlsafe(24)
+    response = render(
+        request, "login.html", {"error": error, "login": login, "login_csrf": csrf}, status=status
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        csrf,
+        httponly=True,
+        samesite="Strict",
+        secure=request.app[CONFIG].secure_cookies,
+    )
+    return response
+
+
+async def login_submit(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    login = str(form.get("login", "")).strip()[:64]
+    password = str(form.get("password", ""))[:256]
+    sent_csrf = str(form.get("csrf_token", ""))
+    cookie_csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not sent_csrf or not hmac.compare_digest(sent_csrf, cookie_csrf):
+        return _login_page(
+            request, error="Форма устарела, попробуйте ещё раз.", login=login, status=400
+        )
+    if not login or not password:
+        return _login_page(request, error="Введите логин и пароль.", login=login, status=400)
+    services = request.app[SERVICES]
+    employee = await services.employees.authenticate(login, password)
+    if employee is None:
+        return _login_page(request, error="Неверный логин или пароль.", login=login, status=401)
+    # A new session id at every login: a token planted before login is worthless after it.
+    old_token = request.cookies.get(SESSION_COOKIE)
+    if old_token:
+        await services.sessions.end(old_token)
+    token, _csrf = await services.sessions.start(employee.id)
+    response = web.HTTPSeeOther(location="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="Lax",
+        secure=request.app[CONFIG].secure_cookies,
+        path="/",
+    )
+    response.del_cookie(LOGIN_CSRF_COOKIE)
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await request.app[SERVICES].sessions.end(token)
+    response = web.HTTPSeeOther(location="/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response

@@ -1,0 +1,43 @@
+"""Typed keys of what the web application and each request carry, and the types behind them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jinja2
+from aiohttp import web
+
+from crm.models import Employee, WebSession
+from crm.services import EmployeeService, WebSessionService
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """What the web side needs to know of the settings."""
+
+    session_idle_minutes: int = 60
+    # Cookies marked Secure are not sent over plain http to 127.0.0.1; behind TLS, set True.
+    secure_cookies: bool = False
+
+
+@dataclass(frozen=True)
+class WebServices:
+    """The CRM use-cases the web side calls."""
+
+    employees: EmployeeService
+    sessions: WebSessionService
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """The employee behind a request, with the session that proves it."""
+
+    employee: Employee
+    session: WebSession
+
+
+CONFIG = web.AppKey("config", WebConfig)
+SERVICES = web.AppKey("services", WebServices)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+# Set by the session middleware; absent for anonymous requests.
+USER_KEY = "lexcrm.user"

@@ -8,6 +8,7 @@ import secrets
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from crm.passwords import MAX_PASSWORD_LENGTH
 from web.keys import CONFIG, SERVICES, USER_KEY, CurrentUser
 from web.render import current_user, render
 
@@ -16,6 +17,8 @@ SESSION_COOKIE = "lexcrm_session"
 # uses a double-submit cookie instead.
 LOGIN_CSRF_COOKIE = "lexcrm_login_csrf"
 PUBLIC_PATHS = frozenset({"/login", "/healthz"})
+LOGIN_PATHS = frozenset({"/login"})
+MAX_LOGIN_LENGTH = 64
 
 
 @web.middleware
@@ -38,12 +41,23 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every state-changing request of a logged-in user must carry the session's CSRF token."""
     user = current_user(request)
-    if request.method not in {"GET", "HEAD", "OPTIONS"} and user is not None:
+    # The login form has its own double-submit check: a browser that still holds a valid
+    # session must be able to log in again (and that old session is then ended).
+    if (
+        request.method not in {"GET", "HEAD", "OPTIONS"}
+        and user is not None
+        and request.path not in LOGIN_PATHS
+    ):
         form = await request.post()
         sent = str(form.get("csrf_token", "")) or request.headers.get("X-CSRF-Token", "")
-        if not hmac.compare_digest(sent, user.session.csrf_token):
+        if not tokens_match(sent, user.session.csrf_token):
             raise web.HTTPForbidden(text="Запрос отклонён: устаревшая форма, обновите страницу.")
     return await handler(request)
+
+
+def tokens_match(sent: str, expected: str) -> bool:
+    # compare_digest refuses str with non-ASCII characters (TypeError): compare bytes.
+    return hmac.compare_digest(sent.encode(), expected.encode())
 
 
 def _is_public(path: str) -> bool:
@@ -75,20 +89,26 @@ def _login_page(
 
 async def login_submit(request: web.Request) -> web.StreamResponse:
     form = await request.post()
-    login = str(form.get("login", "")).strip()[:64]
-    password = str(form.get("password", ""))[:256]
+    login = str(form.get("login", "")).strip()
+    password = str(form.get("password", ""))
+    shown_login = login[:MAX_LOGIN_LENGTH]  # what the form shows back
     sent_csrf = str(form.get("csrf_token", ""))
     cookie_csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not sent_csrf or not hmac.compare_digest(sent_csrf, cookie_csrf):
+    if not sent_csrf or not tokens_match(sent_csrf, cookie_csrf):
         return _login_page(
-            request, error="Форма устарела, попробуйте ещё раз.", login=login, status=400
+            request, error="Форма устарела, попробуйте ещё раз.", login=shown_login, status=400
         )
     if not login or not password:
-        return _login_page(request, error="Введите логин и пароль.", login=login, status=400)
+        return _login_page(request, error="Введите логин и пароль.", login=shown_login, status=400)
     services = request.app[SERVICES]
-    employee = await services.employees.authenticate(login, password)
+    employee = None
+    # Too long to be anyone's login or password: refused without hashing 100 KB with argon2.
+    if len(login) <= MAX_LOGIN_LENGTH and len(password) <= MAX_PASSWORD_LENGTH:
+        employee = await services.employees.authenticate(login, password)
     if employee is None:
-        return _login_page(request, error="Неверный логин или пароль.", login=login, status=401)
+        return _login_page(
+            request, error="Неверный логин или пароль.", login=shown_login, status=401
+        )
     # A new session id at every login: a token planted before login is worthless after it.
     old_token = request.cookies.get(SESSION_COOKIE)
     if old_token:

@@ -40,4 +40,4 @@ CONFIG = web.AppKey("config", WebConfig)
 SERVICES = web.AppKey("services", WebServices)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 # Set by the session middleware; absent for anonymous requests.
-USER_KEY = "lexcrm.user"
+USER_KEY = web.RequestKey("lexcrm.user", CurrentUser)

@@ -10,8 +10,7 @@ from web.keys import TEMPLATES, USER_KEY, CurrentUser
 
 
 def current_user(request: web.Request) -> CurrentUser | None:
-    user = request.get(USER_KEY)
-    return user if isinstance(user, CurrentUser) else None
+    return request.get(USER_KEY)
 
 
 def render(

@@ -1,0 +1,168 @@
+"""Fixtures of the web tests: the real app on a migrated SQLite copy, served to a test client."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from crm.db import create_engine, create_sessionmaker, upgrade_database_async
+from crm.models import Employee
+from crm.roles import Role
+from crm.services import EmployeeService, WebSessionService
+from web.app import create_app
+from web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from web.keys import WebConfig, WebServices
+
+IDLE_MINUTES = 30
+LAWYER_LOGIN = "petrov"
+LAWYER_PASSWORD = "верный пароль юриста"
+LAWYER_NAME = "Петров Пётр Петрович"
+
+Client = TestClient[web.Request, web.Application]
+ClientFactory = Callable[[], Awaitable[Client]]
+
+_CSRF_FIELD = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]*)">')
+
+
+class ManualClock:
+    """A clock that moves only when told: idle timeouts are tested without sleeping."""
+
+    def __init__(self) -> None:
+        self.current = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, minutes: float) -> None:
+        self.current += timedelta(minutes=minutes)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+async def web_migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file brought to `head` by the real migrations, once per session."""
+    path = tmp_path_factory.mktemp("web-template") / "crm.sqlite3"
+    await upgrade_database_async(sqlite_url(path))
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+@pytest.fixture
+async def sessionmaker(
+    tmp_path: Path, web_migrated_template: Path
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    path = tmp_path / "db" / "crm.sqlite3"
+    path.parent.mkdir()
+    shutil.copyfile(web_migrated_template, path)
+    engine = create_engine(sqlite_url(path))
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def employees(sessionmaker: async_sessionmaker[AsyncSession]) -> EmployeeService:
+    return EmployeeService(sessionmaker)
+
+
+@pytest.fixture
+def sessions(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> WebSessionService:
+    return WebSessionService(sessionmaker, now=clock)
+
+
+@pytest.fixture
+async def lawyer(employees: EmployeeService) -> Employee:
+    return await employees.create_employee(LAWYER_LOGIN, LAWYER_NAME, Role.lawyer, LAWYER_PASSWORD)
+
+
+@pytest.fixture
+async def new_client(
+    employees: EmployeeService, sessions: WebSessionService
+) -> AsyncIterator[ClientFactory]:
+    """Opens another browser (own cookie jar) on the same app; all are closed at the end."""
+    app = create_app(
+        WebConfig(session_idle_minutes=IDLE_MINUTES),
+        WebServices(employees=employees, sessions=sessions),
+    )
+    server = TestServer(app)
+    await server.start_server()
+    opened: list[Client] = []
+
+    async def open_client() -> Client:
+        client: Client = TestClient(server)
+        await client.start_server()
+        opened.append(client)
+        return client
+
+    yield open_client
+    for client in opened:
+        await client.close()
+    await server.close()
+
+
+@pytest.fixture
+async def client(new_client: ClientFactory) -> Client:
+    return await new_client()
+
+
+def csrf_field(html: str) -> str:
+    """The value of the page's hidden csrf_token field."""
+    match = _CSRF_FIELD.search(html)
+    assert match is not None, "the page has no hidden csrf_token field"
+    return match.group(1)
+
+
+def cookie(client: Client, name: str) -> str | None:
+    """The value the client's cookie jar would send to the app for `name`."""
+    morsel = client.session.cookie_jar.filter_cookies(client.make_url("/")).get(name)
+    return morsel.value if morsel is not None else None
+
+
+def plant_cookie(client: Client, name: str, value: str) -> None:
+    client.session.cookie_jar.update_cookies({name: value}, client.make_url("/"))
+
+
+async def login_form_csrf(client: Client) -> str:
+    """Opens the login page, as a browser does before submitting it; returns its CSRF token."""
+    response = await client.get("/login", allow_redirects=False)
+    assert response.status == 200
+    token = csrf_field(await response.text())
+    assert cookie(client, LOGIN_CSRF_COOKIE) == token
+    return token
+
+
+async def submit_login(client: Client, login: str, password: str) -> ClientResponse:
+    """Opens the login page and submits it with the given credentials."""
+    token = await login_form_csrf(client)
+    return await client.post(
+        "/login",
+        data={"csrf_token": token, "login": login, "password": password},
+        allow_redirects=False,
+    )
+
+
+async def log_in(client: Client, login: str = LAWYER_LOGIN, password: str = LAWYER_PASSWORD) -> str:
+    """Logs in successfully; returns the session token the browser now holds."""
+    response = await submit_login(client, login, password)
+    assert response.status == 303, await response.text()
+    assert response.headers["Location"] == "/"
+    token = cookie(client, SESSION_COOKIE)
+    assert token
+    return token

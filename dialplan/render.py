@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import jinja2
@@ -14,6 +14,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 # An extension is what Asterisk matches literally in `exten =>`; anything else could turn
 # into a pattern or break the line, so it is checked rather than escaped.
 _EXTENSION = re.compile(r"^[0-9]{2,8}$")
+_FIRM_NUMBER = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 class InvalidDialplanData(ValueError):
@@ -38,8 +39,19 @@ class DialplanData:
     """Everything extensions.conf depends on."""
 
     recording_dir: str
+    # Keyed-hash pepper and AES key of the masking table (crm.masking.AsteriskMaskingSecrets).
+    pepper: str
+    seal_key: str
+    # The masking table: a config file AST_CONFIG() reads, next to extensions.conf.
+    masks_file: str = "lexcrm-clients.conf"
+    firm_number: str = "+78120000000"
+    firm_name: str = "Юридическая фирма"
+    recording_notice: bool = True
+    notice_sound: str = "lexcrm/recording-notice"
     extensions: Sequence[InternalExtension] = field(default_factory=tuple)
-    ring_seconds: int = 30
+    ring_seconds: int = 20
+    outbound_ring_seconds: int = 60
+    queue_timeout: int = 120
     test_tone_seconds: int = 2
     test_listen_seconds: int = 4
 
@@ -55,18 +67,31 @@ def _environment() -> jinja2.Environment:
     )
 
 
+# Characters that would end an argument, start a variable or a comment in a dialplan line.
+_UNSAFE = set(';,()$[]{}"\\|^\n\r')
+
+
+def _check_safe(what: str, value: str) -> None:
+    if not value or any(ch in _UNSAFE or not ch.isprintable() for ch in value):
+        raise InvalidDialplanData(f"{what}: пустое значение или недопустимые символы")
+
+
 def render_extensions(data: DialplanData) -> str:
     """The text of extensions.conf for these data."""
     if not data.recording_dir.startswith("/") or any(c in data.recording_dir for c in ";\n,()"):
         raise InvalidDialplanData("Папка записей должна быть абсолютным путём без ; , ( )")
+    _check_safe("Ключ маскировки", data.pepper + data.seal_key)
+    if len(data.seal_key) != 16:
+        raise InvalidDialplanData("Ключ AES для Asterisk должен быть длиной 16 символов")
+    _check_safe("Таблица маскировки", data.masks_file)
+    _check_safe("Звук уведомления о записи", data.notice_sound)
+    _check_safe("Название фирмы", data.firm_name)
+    if not _FIRM_NUMBER.match(data.firm_number):
+        raise InvalidDialplanData("Номер фирмы должен быть в виде +7XXXXXXXXXX")
     extensions = sorted(data.extensions, key=lambda ext: ext.extension)
     if len({ext.extension for ext in extensions}) != len(extensions):
         raise InvalidDialplanData("Внутренние номера повторяются")
     template = _environment().get_template("extensions.conf.j2")
-    return template.render(
-        recording_dir=data.recording_dir,
-        extensions=extensions,
-        ring_seconds=data.ring_seconds,
-        test_tone_seconds=data.test_tone_seconds,
-        test_listen_seconds=data.test_listen_seconds,
-    )
+    values = {f.name: getattr(data, f.name) for f in fields(data)}
+    values["extensions"] = extensions
+    return template.render(values)

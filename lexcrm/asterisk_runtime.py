@@ -15,20 +15,35 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import jinja2
 
+from crm.crypto import KeyRing
+from crm.masking import AsteriskMaskingSecrets
 from dialplan.render import DialplanData, InternalExtension, render_extensions
 from lexcrm.settings import Settings
 
-ASTERISK_CONF_TEMPLATES = Path(__file__).resolve().parent.parent / "asterisk-conf" / "templates"
+
+class Profile(StrEnum):
+    """What an instance is: the firm's PBX, or the carrier simulator standing in for the network."""
+
+    pbx = "pbx"
+    carrier = "carrier"
+
+
+ASTERISK_CONF = Path(__file__).resolve().parent.parent / "asterisk-conf"
+ASTERISK_CONF_TEMPLATES = ASTERISK_CONF / "templates"
+BUILT_IN_NOTICE = ASTERISK_CONF / "sounds" / "recording-notice-ru.wav"
+MASKS_FILE = "lexcrm-clients.conf"
+CARRIER_INSTANCE_SUFFIX = "-carrier"
 # Inside the Debian root file system every instance gets its own folder here.
 CHROOT_RUN_BASE = Path("/srv/lexcrm")
 # Where Debian's asterisk package puts what every instance shares read-only.
 DEBIAN_MODULES_DIR = "/usr/lib/x86_64-linux-gnu/asterisk/modules"
 DEBIAN_DATA_DIR = "/usr/share/asterisk"
-CONFIG_TEMPLATES = (
+COMMON_TEMPLATES = (
     "asterisk.conf",
     "modules.conf",
     "logger.conf",
@@ -36,12 +51,17 @@ CONFIG_TEMPLATES = (
     "http.conf",
     "ari.conf",
     "rtp.conf",
-    "pjsip.conf",
     "cdr.conf",
     "features.conf",
     "indications.conf",
-    "queues.conf",
 )
+PROFILE_TEMPLATES = {
+    Profile.pbx: {"pjsip.conf": "pjsip.conf.j2", "queues.conf": "queues.conf.j2"},
+    Profile.carrier: {
+        "pjsip.conf": "carrier/pjsip.conf.j2",
+        "extensions.conf": "carrier/extensions.conf.j2",
+    },
+}
 # Configs Asterisk looks for at start and complains about when missing; their defaults suit.
 EMPTY_CONFIGS = (
     "acl.conf",
@@ -79,6 +99,10 @@ class SipPhone:
     extension: str
     password: str
     display_name: str
+    # A member of the call-centre queue (operators).
+    in_queue: bool = False
+    # A fixed address instead of registration (test phones such as sipp).
+    static_contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,10 +170,13 @@ class AsteriskRuntime:
         settings: Settings,
         phones: Sequence[SipPhone] | None = None,
         progress: Progress = _print_progress,
+        profile: Profile = Profile.pbx,
     ) -> None:
         """`phones=None` keeps the desk phones the run folder was last rendered with."""
         self.settings = settings
+        self.profile = profile
         self._phones = None if phones is None else tuple(phones)
+        self._firm_sip_port: int | None = None
         # The Asterisk this object started, kept so that stopping it also reaps it.
         self._process: subprocess.Popen[bytes] | None = None
         self.progress = progress
@@ -172,6 +199,12 @@ class AsteriskRuntime:
             return str(host_path)
         return "/" + str(host_path.relative_to(self.settings.asterisk_rootfs))
 
+    def host_path(self, inner: str) -> Path:
+        """A path Asterisk reported (e.g. a recording) as this machine sees it."""
+        if self.mode == "system":
+            return Path(inner)
+        return self.settings.asterisk_rootfs / inner.lstrip("/")
+
     @property
     def etc_dir(self) -> Path:
         return self.run_dir / "etc"
@@ -187,6 +220,15 @@ class AsteriskRuntime:
     @property
     def credentials_file(self) -> Path:
         return self.run_dir / "credentials.json"
+
+    @property
+    def masks_file(self) -> Path:
+        """The masking table the dialplan reads with AST_CONFIG (written by the controller)."""
+        return self.etc_dir / MASKS_FILE
+
+    @property
+    def notice_sound(self) -> Path:
+        return self.run_dir / "sounds" / "recording-notice.wav"
 
     @property
     def phones_file(self) -> Path:
@@ -290,7 +332,17 @@ class AsteriskRuntime:
     # --- configuration -----------------------------------------------------------------
     def render(self) -> None:
         """Write every config file of the instance into its run folder."""
-        for sub in ("etc", "lib", "spool", "run", "log", "cache", "recordings"):
+        for sub in (
+            "etc",
+            "lib",
+            "lib/keys",
+            "spool",
+            "run",
+            "log",
+            "cache",
+            "recordings",
+            "sounds",
+        ):
             (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
         os.chmod(self.run_dir, 0o700)
         credentials = self.credentials()
@@ -298,8 +350,9 @@ class AsteriskRuntime:
             modules_dir, data_dir = _system_asterisk_dirs(self.system_binary or "asterisk")
         else:
             modules_dir, data_dir = DEBIAN_MODULES_DIR, DEBIAN_DATA_DIR
-        context = {
-            "instance": self.settings.asterisk_instance,
+        s = self.settings
+        context: dict[str, object] = {
+            "instance": s.asterisk_instance,
             "dirs": {
                 "etc": self.inner_path(self.etc_dir),
                 "lib": self.inner_path(self.run_dir / "lib"),
@@ -310,27 +363,64 @@ class AsteriskRuntime:
                 "modules": modules_dir,
                 "data": data_dir,
             },
-            "ami_port": self.settings.ami_port,
-            "http_port": self.settings.http_port,
-            "sip_host": self.settings.sip_host,
-            "sip_port": self.settings.sip_port,
-            "rtp_port_start": self.settings.rtp_port_start,
-            "rtp_port_end": self.settings.rtp_port_end,
+            "ami_port": s.ami_port,
+            "http_port": s.http_port,
+            "sip_host": s.sip_host,
+            "sip_port": s.sip_port,
+            "rtp_port_start": s.rtp_port_start,
+            "rtp_port_end": s.rtp_port_end,
             "phones": self.phones,
+            "ring_seconds": s.ring_seconds,
+            "firm_number_digits": s.firm_number.lstrip("+"),
+            "trunk_host": s.trunk_host,
+            "trunk_port": s.trunk_port,
+            "trunk_username": s.trunk_username,
+            "trunk_password": s.trunk_password,
+            "firm_sip_host": s.trunk_host,
+            "firm_sip_port": self.firm_sip_port,
+            "client_talk_seconds": 4,
             **asdict(credentials),
         }
         templates = _templates()
-        for name in CONFIG_TEMPLATES:
-            text = templates.get_template(name + ".j2").render(context)
-            _write_private(self.etc_dir / name, text)
-        _write_private(self.phones_file, json.dumps([asdict(phone) for phone in self.phones]))
+        names = {name: name + ".j2" for name in COMMON_TEMPLATES} | PROFILE_TEMPLATES[self.profile]
+        for name, template in names.items():
+            _write_private(self.etc_dir / name, templates.get_template(template).render(context))
         for name in EMPTY_CONFIGS:
-            _write_private(self.etc_dir / name, "; Rendered by lexcrm: defaults.\n")
+            if name not in names:
+                _write_private(self.etc_dir / name, "; Rendered by lexcrm: defaults.\n")
+        _write_private(self.phones_file, json.dumps([asdict(phone) for phone in self.phones]))
+        if self.profile == Profile.pbx:
+            self._render_pbx_dialplan()
+
+    def _render_pbx_dialplan(self) -> None:
+        s = self.settings
+        masking = AsteriskMaskingSecrets.derive(KeyRing.load(s.key_file))
+        notice = Path(s.recording_notice_file) if s.recording_notice_file else BUILT_IN_NOTICE
+        if not notice.is_file():
+            raise AsteriskRuntimeError(f"Файл уведомления о записи не найден: {notice}")
+        shutil.copyfile(notice, self.notice_sound)
+        if not self.masks_file.exists():
+            # The controller fills it from the CRM; until then every caller is a new lead.
+            _write_private(self.masks_file, "; Masking table, written by the lexcrm controller.\n")
         dialplan = DialplanData(
             recording_dir=self.inner_path(self.recordings_dir),
+            pepper=masking.pepper,
+            seal_key=masking.seal_key,
+            masks_file=MASKS_FILE,
+            firm_number=s.firm_number,
+            firm_name=s.firm_name,
+            recording_notice=s.recording_notice,
+            notice_sound=self.inner_path(self.notice_sound.with_suffix("")),
             extensions=[InternalExtension(phone.extension) for phone in self.phones],
+            ring_seconds=s.ring_seconds,
+            queue_timeout=s.queue_timeout,
         )
         _write_private(self.etc_dir / "extensions.conf", render_extensions(dialplan))
+
+    @property
+    def firm_sip_port(self) -> int:
+        """For the carrier simulator: where the firm's PBX listens (its `sip_port`)."""
+        return self._firm_sip_port if self._firm_sip_port is not None else self.settings.sip_port
 
     # --- process -----------------------------------------------------------------------
     def pid(self) -> int | None:
@@ -523,6 +613,25 @@ def host_debian_mirror(sources_dir: Path = Path("/etc/apt")) -> str:
     raise AsteriskRuntimeError(
         "Не найдено зеркало Debian в источниках apt: укажите его в настройке asterisk_mirror."
     )
+
+
+def carrier_simulator(settings: Settings, progress: Progress = _print_progress) -> AsteriskRuntime:
+    """The carrier simulator: a second local Asterisk on `trunk_port` that plays the network."""
+    carrier_settings = settings.with_overrides(
+        asterisk_instance=settings.asterisk_instance + CARRIER_INSTANCE_SUFFIX,
+        ami_port=settings.simulator_ami_port,
+        http_port=settings.simulator_http_port,
+        sip_host=settings.trunk_host,
+        sip_port=settings.trunk_port,
+        # Its own slice of RTP ports, above the PBX's.
+        rtp_port_start=settings.rtp_port_end + 1,
+        rtp_port_end=settings.rtp_port_end + 1 + (settings.rtp_port_end - settings.rtp_port_start),
+    )
+    runtime = AsteriskRuntime(
+        carrier_settings, phones=(), progress=progress, profile=Profile.carrier
+    )
+    runtime._firm_sip_port = settings.sip_port
+    return runtime
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -76,7 +76,12 @@ async def load_demo_firm(settings: Settings) -> list[DemoAccount]:
 
 def sip_phones(accounts: Sequence[DemoAccount]) -> list[SipPhone]:
     return [
-        SipPhone(account.extension, account.sip_password, account.full_name)
+        SipPhone(
+            account.extension,
+            account.sip_password,
+            account.full_name,
+            in_queue=account.role is Role.operator,
+        )
         for account in accounts
         if account.extension and account.sip_password
     ]

@@ -76,6 +76,32 @@ class Settings:
     sip_port: int = _setting(5060, "UDP port of the SIP transport.")
     rtp_port_start: int = _setting(20000, "First UDP port for call audio (RTP).")
     rtp_port_end: int = _setting(20999, "Last UDP port for call audio (RTP).")
+    firm_number: str = _setting(
+        "+78120000000", "The firm's number in E.164: what clients see when the firm calls them."
+    )
+    firm_name: str = _setting("Юридическая фирма", "The firm's name shown with its number.")
+    trunk_host: str = _setting(
+        "127.0.0.1",
+        "Address of the carrier's SIP server (the built-in carrier simulator by default).",
+    )
+    trunk_port: int = _setting(5070, "SIP port of the carrier (the simulator listens here).")
+    trunk_username: str = _setting("", "User name for the carrier, if it asks for one.")
+    trunk_password: str = _setting("", "Password for the carrier, if it asks for one.")
+    recording_notice: bool = _setting(
+        True, "Play the recording notice to external callers before recording starts."
+    )
+    recording_notice_file: str = _setting(
+        "",
+        "WAV file (8 kHz mono) of the recording notice; empty means the built-in Russian one.",
+    )
+    ring_seconds: int = _setting(20, "How long a desk phone rings before the call moves on.")
+    queue_timeout: int = _setting(
+        120, "Seconds a caller waits in the call-centre queue before it becomes a callback task."
+    )
+    simulator_ami_port: int = _setting(
+        5039, "AMI port of the built-in carrier simulator (a second local Asterisk)."
+    )
+    simulator_http_port: int = _setting(8089, "HTTP port of the built-in carrier simulator.")
     asterisk_start_timeout: float = _setting(
         60.0, "Seconds to wait for Asterisk to be fully booted before giving up."
     )
@@ -152,7 +178,17 @@ def load_settings(
 
 
 def _validate(settings: Settings) -> None:
-    for name in ("web_port", "ami_port", "http_port", "sip_port", "rtp_port_start", "rtp_port_end"):
+    for name in (
+        "web_port",
+        "ami_port",
+        "http_port",
+        "sip_port",
+        "rtp_port_start",
+        "rtp_port_end",
+        "trunk_port",
+        "simulator_ami_port",
+        "simulator_http_port",
+    ):
         port = getattr(settings, name)
         if not 1 <= port <= 65535:
             raise SettingsError(f"Настройка {name}: порт {port} вне диапазона 1–65535")

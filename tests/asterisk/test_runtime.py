@@ -49,7 +49,7 @@ def ari_endpoint(asterisk: AsteriskRuntime, password: str | None = None) -> AriE
 
 
 def recordings_of(asterisk: AsteriskRuntime, call_id: str) -> dict[str, Path]:
-    """The files MixMonitor wrote for one call, by part: mix, rx (heard), tx (sent)."""
+    """The files MixMonitor wrote for one call, by part: mix, client, employee."""
     found = {}
     for path in asterisk.recordings_dir.rglob(f"{call_id}-*.wav"):
         found[path.stem.rsplit("-", 1)[1]] = path
@@ -156,7 +156,7 @@ async def test_call_in_test_context_is_recorded_by_mixmonitor(
     def all_parts_written() -> dict[str, Path] | None:
         files = recordings_of(asterisk, call_id)
         # MixMonitor writes the WAV header's sizes when it closes the file.
-        if set(files) == {"mix", "rx", "tx"} and all(
+        if set(files) == {"mix", "client", "employee"} and all(
             finished_wav_frames(path) > 0 for path in files.values()
         ):
             return files
@@ -206,13 +206,13 @@ async def test_baresip_registers_and_answers_a_call(
 
     def answered_and_recorded() -> dict[str, Path] | None:
         files = recordings_of(asterisk, call_id)
-        if "rx" in files and finished_wav_frames(files["rx"]) > 8000:
+        if "employee" in files and finished_wav_frames(files["employee"]) > 8000:
             return files
         return None
 
     files = await eventually(answered_and_recorded, timeout=20)
     assert "Call established" in desk_phone.log()
-    heard = summarise_wav(files["rx"])
+    heard = summarise_wav(files["employee"])
     assert heard.rms > 300, heard  # the phone's voice reached Asterisk
     # The phone was called without any caller number: it shows nothing but "anonymous".
     assert "Call established: sip:anonymous@anonymous.invalid" in desk_phone.log()

@@ -196,7 +196,7 @@ def test_asterisk_cli_runs_one_command(asterisk: AsteriskRuntime) -> None:
     result = lexcrm(asterisk.settings, "asterisk", "cli", "dialplan", "show", "lexcrm-test")
     assert result.returncode == 0, result.stderr
     assert "MixMonitor" not in result.stdout  # lives in lexcrm-record, reached by Gosub
-    assert "Gosub(lexcrm-record,start,1)" in result.stdout
+    assert "Gosub(lexcrm-record,start,1(employee))" in result.stdout
 
 
 @pytest.mark.parametrize("args", [["asterisk"], ["no-such-command"]])

@@ -1,0 +1,81 @@
+"""A SIP desk phone made of sipp: answers every call, echoes its audio, traces every message."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.support.ports import free_udp_port
+
+
+class SippPhone:
+    """sipp's built-in UAS scenario on a loopback port, with a full message trace.
+
+    Asterisk reaches it through a static contact (no registration), so the trace holds
+    exactly what a desk phone would be told: every INVITE, re-INVITE, UPDATE and NOTIFY.
+    """
+
+    def __init__(self, workdir: Path, *, calls: int = 1) -> None:
+        self.workdir = workdir
+        self.calls = calls
+        self.sip_port = free_udp_port()
+        self.media_port = free_udp_port()
+        self.trace_path = workdir / "sipp-messages.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def contact(self, extension: str) -> str:
+        return f"sip:{extension}@127.0.0.1:{self.sip_port}"
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._process = subprocess.Popen(
+            [
+                "sipp",
+                "-sn",
+                "uas",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(self.sip_port),
+                "-mi",
+                "127.0.0.1",
+                "-mp",
+                str(self.media_port),
+                "-rtp_echo",
+                "-m",
+                str(self.calls),
+                "-nostdin",
+                "-trace_msg",
+                "-message_file",
+                str(self.trace_path),
+            ],
+            cwd=self.workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def messages(self) -> str:
+        """Every SIP message sipp sent or received so far, headers and bodies."""
+        return self.trace_path.read_text(errors="replace") if self.trace_path.exists() else ""
+
+    def received_invites(self) -> int:
+        return self.messages().count("INVITE sip:")
+
+    def call_ended(self) -> bool:
+        """An INVITE came, then a BYE for it (a stray BYE of an older call does not count)."""
+        messages = self.messages()
+        invite = messages.find("INVITE sip:")
+        return invite >= 0 and "BYE sip:" in messages[invite:]
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self._process.terminate()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=5)
+        self._process = None

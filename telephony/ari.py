@@ -9,6 +9,18 @@ from typing import Any
 import aiohttp
 
 
+class AriError(Exception):
+    """ARI answered with an error; `status` is the HTTP status it gave."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"ARI {status}: {message}")
+        self.status = status
+
+
+class ChannelIdInUse(AriError):
+    """An originate reused a channel id that Asterisk already has: the call exists already."""
+
+
 class AriUnavailable(Exception):
     """Asterisk's ARI did not answer (not running, wrong port or credentials)."""
 
@@ -52,7 +64,8 @@ class AriClient:
                 async with self._session.request(method, url, **kwargs) as response:
                     if response.status == 401:
                         raise AriUnavailable("ARI отклонил учётные данные")
-                    response.raise_for_status()
+                    if response.status >= 400:
+                        raise _error_of(response.status, await response.text())
                     if response.status == 204:
                         return None
                     return await response.json()
@@ -67,3 +80,51 @@ class AriClient:
     async def channels(self) -> list[dict[str, Any]]:
         channels: list[dict[str, Any]] = await self._request("GET", "channels")
         return channels
+
+    async def originate_to_dialplan(
+        self,
+        *,
+        endpoint: str,
+        context: str,
+        extension: str,
+        channel_id: str,
+        caller_id: str,
+        timeout_seconds: int = 30,
+        variables: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Ring `endpoint`; once answered, it continues at `extension@context`.
+
+        `channel_id` is ours: Asterisk refuses a second channel with the same id, so a
+        retried request can never ring (or dial a client) twice while the call exists.
+        """
+        params = {
+            "endpoint": endpoint,
+            "context": context,
+            "extension": extension,
+            "priority": "1",
+            "channelId": channel_id,
+            "callerId": caller_id,
+            "timeout": str(timeout_seconds),
+        }
+        body = {"variables": variables or {}}
+        channel: dict[str, Any] = await self._request("POST", "channels", params=params, json=body)
+        return channel
+
+    async def get_channel(self, channel_id: str) -> dict[str, Any] | None:
+        try:
+            channel: dict[str, Any] = await self._request("GET", f"channels/{channel_id}")
+        except AriError as error:
+            if error.status == 404:
+                return None
+            raise
+        return channel
+
+    async def hangup(self, channel_id: str) -> None:
+        await self._request("DELETE", f"channels/{channel_id}")
+
+
+def _error_of(status: int, body: str) -> AriError:
+    message = body[:200]
+    if status in {409, 422} or (status == 400 and "already" in body.lower()):
+        return ChannelIdInUse(status, message)
+    return AriError(status, message)

@@ -23,12 +23,15 @@ class BaresipPhone:
         password: str,
         registrar_port: int,
         voice_wav: Path,
+        dial: str | None = None,
     ) -> None:
+        """`dial`: a number or code the phone dials as soon as it starts."""
         self.workdir = workdir
         self.extension = extension
         self.password = password
         self.registrar_port = registrar_port
         self.voice_wav = voice_wav
+        self.dial = dial
         self.sip_port = free_udp_port()
         self.log_path = workdir / "baresip.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -60,8 +63,12 @@ class BaresipPhone:
             f";auth_pass={self.password};answermode=auto;regint=60\n"
         )
         log = self.log_path.open("wb")
+        # -s: print every SIP message, so a test can read what the phone was told.
+        command = ["baresip", "-s", "-f", str(self.workdir)]
+        if self.dial:
+            command += ["-e", f"/dial {self.dial}"]
         self._process = subprocess.Popen(
-            ["baresip", "-f", str(self.workdir)],
+            command,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -43,7 +43,7 @@ def test_internal_context_cannot_reach_outside_numbers() -> None:
     # match a city or mobile number, and no Dial to the trunk from here.
     patterns = [line for line in internal.splitlines() if line.startswith("exten => _")]
     assert patterns and all(
-        line.startswith(("exten => _c[1-9]", "exten => _*[1-9]")) for line in patterns
+        line.startswith(("exten => _c[1-9]!,", "exten => _*[1-9]!,")) for line in patterns
     )
     assert "@trunk" not in internal
     assert "exten => 1001,1" in internal and "exten => 1002,1" in internal

@@ -1,4 +1,4 @@
-"""Calls to clients: by code from a desk phone, by click-to-call through ARI; never to raw numbers."""
+"""Calls to clients: by code from a desk phone or click-to-call through ARI; never raw numbers."""
 
 from __future__ import annotations
 

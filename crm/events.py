@@ -62,3 +62,33 @@ class CallEnded(CallEvent):
 class RecordingReady(CallEvent):
     # Paths as the host sees them: the mix and each party's own channel.
     files: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class ClientCard:
+    """What a screen-pop shows of the caller: who they are, never how to reach them."""
+
+    client_id: int
+    code: str
+    short_name: str
+    full_name: str
+    topic: str | None
+    status: str
+    is_new: bool  # a lead created by this very call
+
+
+@dataclass(frozen=True)
+class ScreenPop:
+    """An employee's phone rings: their browser should show the caller's card."""
+
+    employee_id: int
+    linkedid: str
+    at: datetime
+    card: ClientCard | None  # None for an internal call
+
+
+@dataclass(frozen=True)
+class ClickToCallRequested:
+    """A "Call" click was stored; the telephony side should place it."""
+
+    request_id: str

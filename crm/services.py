@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -286,6 +287,22 @@ class ClientService:
         return [
             self._cipher.decrypt(
                 phone.number_ciphertext, table=PHONE_TABLE, column=PHONE_COLUMN, row_id=phone.id
+            )
+            for phone in phones
+        ]
+
+    async def all_phone_numbers(self) -> list[tuple[int, str]]:
+        """(client id, E.164) of every stored number, decrypted; for the masking table only."""
+        async with self._sessionmaker() as session:
+            phones = list(
+                await session.scalars(select(ClientPhone).order_by(ClientPhone.created_at))
+            )
+        return [
+            (
+                phone.client_id,
+                self._cipher.decrypt(
+                    phone.number_ciphertext, table=PHONE_TABLE, column=PHONE_COLUMN, row_id=phone.id
+                ),
             )
             for phone in phones
         ]

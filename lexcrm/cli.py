@@ -20,7 +20,7 @@ from lexcrm import demo
 from lexcrm.asterisk_runtime import AsteriskRuntime, AsteriskRuntimeError
 from lexcrm.logs import configure_logging
 from lexcrm.settings import Settings, SettingsError, load_settings, setting_fields
-from lexcrm.wiring import WebPortTaken, open_core, serve_web
+from lexcrm.wiring import WebPortTaken, open_core, run_controller, serve_web
 
 EXIT_USAGE = 2
 
@@ -150,7 +150,10 @@ def _read_new_password(from_stdin: bool) -> str:
 async def _run(settings: Settings) -> int:
     async with open_core(settings) as core, serve_web(settings, core) as address:
         print(f"lexcrm работает: {address}  (остановить: Ctrl+C)", flush=True)
-        await _wait_for_stop_signal()
+        async with asyncio.TaskGroup() as tasks:
+            controller = tasks.create_task(run_controller(settings, core), name="controller")
+            await _wait_for_stop_signal()
+            controller.cancel()
     return 0
 
 

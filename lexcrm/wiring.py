@@ -11,10 +11,19 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from crm.calls import CallService, ClickToCallService
 from crm.crypto import KeyRing, PersonalDataCipher
 from crm.db import create_engine, create_sessionmaker, upgrade_database_async
+from crm.events import ClickToCallRequested
+from crm.masking import AsteriskMaskingSecrets
 from crm.services import ClientService, EmployeeService, WebSessionService
+from lexcrm.asterisk_runtime import AsteriskRuntime
+from lexcrm.bus import EventBus
 from lexcrm.settings import Settings
+from recordings.store import RecordingStore
+from telephony.ami import AmiConfig
+from telephony.ari import AriEndpoint
+from telephony.controller import CallController, ControllerConfig
 from web.app import create_app
 from web.keys import WebConfig, WebServices
 
@@ -34,6 +43,9 @@ class Core:
     employees: EmployeeService
     clients: ClientService
     sessions: WebSessionService
+    calls: CallService
+    clicks: ClickToCallService
+    bus: EventBus
 
 
 @contextlib.asynccontextmanager
@@ -44,15 +56,19 @@ async def open_core(settings: Settings, *, migrate: bool = True) -> AsyncIterato
         await upgrade_database_async(settings.database)
     engine = create_engine(settings.database)
     sessionmaker = create_sessionmaker(engine)
+    clients = ClientService(
+        sessionmaker, PersonalDataCipher(keyring), phone_region=settings.phone_region
+    )
     try:
         yield Core(
             engine=engine,
             sessionmaker=sessionmaker,
             employees=EmployeeService(sessionmaker),
-            clients=ClientService(
-                sessionmaker, PersonalDataCipher(keyring), phone_region=settings.phone_region
-            ),
+            clients=clients,
             sessions=WebSessionService(sessionmaker),
+            calls=CallService(sessionmaker, clients, AsteriskMaskingSecrets.derive(keyring)),
+            clicks=ClickToCallService(sessionmaker),
+            bus=EventBus(),
         )
     finally:
         await engine.dispose()
@@ -61,7 +77,14 @@ async def open_core(settings: Settings, *, migrate: bool = True) -> AsyncIterato
 def build_web_app(settings: Settings, core: Core) -> web.Application:
     return create_app(
         WebConfig(session_idle_minutes=settings.session_idle_minutes),
-        WebServices(employees=core.employees, sessions=core.sessions),
+        WebServices(
+            employees=core.employees,
+            sessions=core.sessions,
+            clients=core.clients,
+            calls=core.calls,
+            clicks=core.clicks,
+            bus=core.bus,
+        ),
     )
 
 
@@ -85,3 +108,39 @@ async def serve_web(settings: Settings, core: Core) -> AsyncIterator[str]:
         yield f"http://{settings.web_host}:{settings.web_port}/"
     finally:
         await runner.cleanup()
+
+
+def build_controller(settings: Settings, core: Core) -> CallController | None:
+    """The call controller for the local Asterisk instance; None if it was never set up."""
+    runtime = AsteriskRuntime(settings)
+    if not runtime.credentials_file.exists():
+        log.warning("Asterisk не настроен (lexcrm asterisk up): звонки не отслеживаются")
+        return None
+    credentials = runtime.credentials()
+    store = RecordingStore(settings.data_dir / "recordings")
+    config = ControllerConfig(
+        ami=AmiConfig(
+            host="127.0.0.1",
+            port=settings.ami_port,
+            username=credentials.ami_username,
+            secret=credentials.ami_secret,
+        ),
+        ari=AriEndpoint(
+            f"http://127.0.0.1:{settings.http_port}",
+            credentials.ari_username,
+            credentials.ari_password,
+        ),
+        masks_file=runtime.masks_file,
+        host_path=runtime.host_path,
+        click_to_call_ring_seconds=settings.ring_seconds + 10,
+    )
+    return CallController(config, core.calls, core.clicks, core.bus.publish, store.accept)
+
+
+async def run_controller(settings: Settings, core: Core) -> None:
+    """Run the controller until cancelled, fed with the bus's click-to-call requests."""
+    controller = build_controller(settings, core)
+    if controller is None:
+        return
+    async with core.bus.subscribe(ClickToCallRequested) as clicks:
+        await controller.run(clicks)

@@ -401,7 +401,8 @@ class CallTracker:
                 if call.best_direction():
                     self._start(call, out)
         elif name == "lexcrmrecording":
-            files = (path.strip() for path in ev.get("files", "").split(","))
+            # "^" separates the paths: a comma would end the UserEvent's argument.
+            files = (path.strip() for path in ev.get("files", "").split("^"))
             call.recording = tuple(path for path in files if path)
         else:
             outcome = _OUTCOMES.get(ev.get("reason", "").lower())

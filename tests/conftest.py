@@ -68,7 +68,9 @@ def asterisk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AsteriskRunti
     runtime.up()
     yield runtime
     runtime.down()
-    shutil.rmtree(runtime.run_dir, ignore_errors=True)
+    # LEXCRM_KEEP_TEST_ASTERISK=1 keeps the run folder (logs, recordings) to look at a failure.
+    if not os.environ.get("LEXCRM_KEEP_TEST_ASTERISK"):
+        shutil.rmtree(runtime.run_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

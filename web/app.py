@@ -7,7 +7,7 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
-from web import auth, views
+from web import auth, clients, live, views
 from web.keys import CONFIG, SERVICES, TEMPLATES, WebConfig, WebServices
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -24,6 +24,7 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    app.cleanup_ctx.append(live.live_hub_ctx)
     app.add_routes(
         [
             web.get("/", views.home, name="home"),
@@ -31,6 +32,9 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
             web.post("/login", auth.login_submit, name="login-submit"),
             web.post("/logout", auth.logout, name="logout"),
             web.get("/healthz", views.healthz, name="healthz"),
+            web.get("/ws", live.websocket, name="live"),
+            web.get("/clients/{client_id}", clients.client_card, name="client"),
+            web.post("/clients/{client_id}/call", clients.call_client, name="client-call"),
             web.static("/static", STATIC_DIR, name="static"),
         ]
     )

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Protocol
 
 import jinja2
 from aiohttp import web
 
+from crm.calls import CallService, ClickToCallService
 from crm.models import Employee, WebSession
-from crm.services import EmployeeService, WebSessionService
+from crm.services import ClientService, EmployeeService, WebSessionService
+
+
+class Bus(Protocol):
+    """The event bus as the web side uses it (the composition root passes the real one)."""
+
+    def publish(self, event: object) -> None: ...
+
+    def subscribe(self, *types: type) -> AbstractAsyncContextManager[asyncio.Queue[object]]: ...
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,10 @@ class WebServices:
 
     employees: EmployeeService
     sessions: WebSessionService
+    clients: ClientService
+    calls: CallService
+    clicks: ClickToCallService
+    bus: Bus
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ class Pbx:
     def lexcrm_recording(self, chan: Chan) -> Event:
         base = f"/srv/lexcrm/recordings/2026/11/27/{chan.uniqueid}"
         return self.user_event(
-            chan, "LexcrmRecording", Files=f"{base}-mix.wav,{base}-rx.wav,{base}-tx.wav"
+            chan, "LexcrmRecording", Files=f"{base}-mix.wav^{base}-client.wav^{base}-employee.wav"
         )
 
     def lexcrm_outcome(self, chan: Chan, reason: str) -> Event:
@@ -121,7 +121,7 @@ class Pbx:
 
 def recording_files(chan: Chan) -> tuple[str, ...]:
     base = f"/srv/lexcrm/recordings/2026/11/27/{chan.uniqueid}"
-    return (f"{base}-mix.wav", f"{base}-rx.wav", f"{base}-tx.wav")
+    return (f"{base}-mix.wav", f"{base}-client.wav", f"{base}-employee.wav")
 
 
 def timestamp(index: int) -> str:

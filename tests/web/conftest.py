@@ -13,10 +13,14 @@ from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from crm.calls import CallService, ClickToCallService
+from crm.crypto import KeyRing, PersonalDataCipher
 from crm.db import create_engine, create_sessionmaker, upgrade_database_async
+from crm.masking import AsteriskMaskingSecrets
 from crm.models import Employee
 from crm.roles import Role
-from crm.services import EmployeeService, WebSessionService
+from crm.services import ClientService, EmployeeService, WebSessionService
+from lexcrm.bus import EventBus
 from web.app import create_app
 from web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from web.keys import WebConfig, WebServices
@@ -93,14 +97,29 @@ async def lawyer(employees: EmployeeService) -> Employee:
 
 
 @pytest.fixture
-async def new_client(
-    employees: EmployeeService, sessions: WebSessionService
-) -> AsyncIterator[ClientFactory]:
-    """Opens another browser (own cookie jar) on the same app; all are closed at the end."""
-    app = create_app(
-        WebConfig(session_idle_minutes=IDLE_MINUTES),
-        WebServices(employees=employees, sessions=sessions),
+def web_services(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    employees: EmployeeService,
+    sessions: WebSessionService,
+    tmp_path: Path,
+) -> WebServices:
+    """The web's services on the test database; a real bus and real key ring."""
+    keyring = KeyRing.create_file(tmp_path / "keys" / "lexcrm.keys")
+    clients = ClientService(sessionmaker, PersonalDataCipher(keyring))
+    return WebServices(
+        employees=employees,
+        sessions=sessions,
+        clients=clients,
+        calls=CallService(sessionmaker, clients, AsteriskMaskingSecrets.derive(keyring)),
+        clicks=ClickToCallService(sessionmaker),
+        bus=EventBus(),
     )
+
+
+@pytest.fixture
+async def new_client(web_services: WebServices) -> AsyncIterator[ClientFactory]:
+    """Opens another browser (own cookie jar) on the same app; all are closed at the end."""
+    app = create_app(WebConfig(session_idle_minutes=IDLE_MINUTES), web_services)
     server = TestServer(app)
     await server.start_server()
     opened: list[Client] = []

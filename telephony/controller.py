@@ -1,0 +1,297 @@
+"""The call controller: AMI events to call records, screen-pops, click-to-call and masking."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from crm.calls import CallService, ClickToCallService, MaskingRow
+from crm.events import (
+    CallAnswered,
+    CallEnded,
+    CallEvent,
+    CallRinging,
+    CallStarted,
+    ClickToCallRequested,
+    ClientCard,
+    RecordingReady,
+    ScreenPop,
+)
+from crm.models import ClickToCallStatus
+from telephony.ami import AmiClient, AmiConfig, AmiHealth, AmiState, AmiUnavailable
+from telephony.ari import AriClient, AriEndpoint, AriError, AriUnavailable, ChannelIdInUse
+from telephony.masking import MaskEntry, write_mask_table
+from telephony.tracker import CallTracker
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[object], None]
+# Takes the recording's files as Asterisk named them; returns where they were stored.
+HandOff = Callable[[str, list[Path]], Awaitable[list[Path]]]
+# A click older than this when the controller gets to it is not placed: the person who
+# clicked has moved on, and a call out of the blue minutes later would surprise everyone.
+CLICK_TO_CALL_MAX_AGE = timedelta(seconds=60)
+MASKS_REFRESH_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class ControllerConfig:
+    ami: AmiConfig
+    ari: AriEndpoint
+    masks_file: Path
+    # A path as Asterisk reports it → the same file as this machine sees it.
+    host_path: Callable[[str], Path]
+    click_to_call_ring_seconds: int = 30
+
+
+class CallController:
+    """Runs in the event loop. One instance per PBX; every entry point catches and logs."""
+
+    def __init__(
+        self,
+        config: ControllerConfig,
+        calls: CallService,
+        clicks: ClickToCallService,
+        publish: Publish,
+        hand_off: HandOff,
+        *,
+        tracker: CallTracker | None = None,
+    ) -> None:
+        self._config = config
+        self._calls = calls
+        self._clicks = clicks
+        self._publish = publish
+        self._hand_off = hand_off
+        self._tracker = tracker or CallTracker()
+        self._ami = AmiClient(config.ami, on_event=self.on_ami_event, on_state=self._on_ami_state)
+        # Per live call: what the dialplan told us that the tracker does not carry.
+        self._sealed: dict[str, str] = {}
+        self._cards: dict[str, ClientCard | None] = {}
+        self._masks_dirty = asyncio.Event()
+        self._resync_wanted = asyncio.Event()
+        self._events = asyncio.Lock()
+        self._masked_codes: set[str] = set()
+
+    @property
+    def ami(self) -> AmiClient:
+        return self._ami
+
+    async def run(self, click_requests: asyncio.Queue[object]) -> None:
+        """The controller's long-lived tasks; returns only when cancelled."""
+        self._masks_dirty.set()
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._ami.run(), name="ami")
+            tasks.create_task(self._keep_masks_current(), name="masking-table")
+            tasks.create_task(self._resync_after_connect(), name="ami-resync")
+            tasks.create_task(self._place_clicks(click_requests), name="click-to-call")
+
+    # --- AMI events --------------------------------------------------------------------
+    async def on_ami_event(self, message: Mapping[str, Any]) -> None:
+        event = {str(key): str(value) for key, value in dict(message).items()}
+        if event.get("Event") == "UserEvent" and event.get("UserEvent") == "LexcrmCall":
+            if event.get("Sealed") and event.get("Linkedid"):
+                self._sealed[event["Linkedid"]] = event["Sealed"]
+        async with self._events:
+            for domain_event in self._tracker.feed(event):
+                await self._handle_safely(domain_event)
+
+    async def _handle_safely(self, event: CallEvent) -> None:
+        try:
+            await self._handle(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # One bad event must not stop the tracking of every other call.
+            log.exception("call %s: %s not handled", event.linkedid, type(event).__name__)
+
+    async def _handle(self, event: CallEvent) -> None:
+        if isinstance(event, CallStarted):
+            card = await self._calls.call_started(
+                event.linkedid,
+                event.direction,
+                event.client_code,
+                self._sealed.pop(event.linkedid, None),
+                event.at,
+            )
+            self._cards[event.linkedid] = card
+            if card is not None and card.is_new:
+                self._masks_dirty.set()  # the lead's next call is then recognised
+        elif isinstance(event, CallRinging):
+            await self._screen_pop(event)
+        elif isinstance(event, CallAnswered):
+            await self._calls.call_answered(event.linkedid, event.extension, event.at)
+        elif isinstance(event, CallEnded):
+            self._cards.pop(event.linkedid, None)
+            self._sealed.pop(event.linkedid, None)
+            await self._calls.call_ended(
+                event.linkedid, event.disposition, event.answered_by, event.at
+            )
+            self._masks_dirty.set()  # sticky routing may have changed
+        elif isinstance(event, RecordingReady):
+            stored = await self._hand_off(
+                event.linkedid, [self._config.host_path(name) for name in event.files]
+            )
+            await self._calls.recording_ready(event.linkedid, [str(path) for path in stored])
+        self._publish(event)
+
+    async def _screen_pop(self, event: CallRinging) -> None:
+        employee = await self._calls.employee_by_extension(event.extension)
+        if employee is None:
+            return
+        if event.linkedid in self._cards:
+            card = self._cards[event.linkedid]
+        else:
+            card = await self._calls.client_of_call(event.linkedid)
+        self._publish(ScreenPop(employee.id, event.linkedid, event.at, card))
+
+    # --- reconnects ----------------------------------------------------------------------
+    def _on_ami_state(self, health: AmiHealth) -> None:
+        if health.state == AmiState.CONNECTED:
+            self._resync_wanted.set()
+
+    async def _resync_after_connect(self) -> None:
+        """After every (re)connect: what is live now, per Asterisk, replaces what we thought."""
+        while True:
+            await self._resync_wanted.wait()
+            self._resync_wanted.clear()
+            try:
+                messages = await self._ami.send_action({"Action": "CoreShowChannels"})
+            except (AmiUnavailable, TimeoutError) as error:
+                log.warning("resync after reconnect failed: %s", type(error).__name__)
+                continue
+            channels = [
+                {str(k): str(v) for k, v in dict(m).items()}
+                for m in messages
+                if dict(m).get("Event") == "CoreShowChannel"
+            ]
+            async with self._events:
+                for domain_event in self._tracker.resync(channels, datetime.now(UTC)):
+                    await self._handle_safely(domain_event)
+
+    # --- masking table -------------------------------------------------------------------
+    async def _keep_masks_current(self) -> None:
+        while True:
+            # Events mark the table dirty; clients added in the CRM are picked up within
+            # MASKS_REFRESH_SECONDS even when no call event says so.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(MASKS_REFRESH_SECONDS):
+                    await self._masks_dirty.wait()
+            self._masks_dirty.clear()
+            try:
+                await self.write_masks()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the masking table was not written; will retry")
+                await asyncio.sleep(5)
+                self._masks_dirty.set()
+
+    async def write_masks(self) -> None:
+        rows = await self._calls.masking_rows()
+        entries = [_mask_entry(row) for row in rows]
+        await asyncio.to_thread(write_mask_table, self._config.masks_file, entries)
+        self._masked_codes = {entry.client_code for entry in entries}
+        log.info("masking table written: %d numbers", len(entries))
+
+    # --- click-to-call -------------------------------------------------------------------
+    async def _place_clicks(self, click_requests: asyncio.Queue[object]) -> None:
+        # Clicks stored while the controller was away come first.
+        for request in await self._clicks.unfinished():
+            await self.place_click(request.id)
+        while True:
+            item = await click_requests.get()
+            if isinstance(item, ClickToCallRequested):
+                await self.place_click(item.request_id)
+
+    async def place_click(self, request_id: str) -> None:
+        """Ring the employee's phone; once answered, the dialplan dials the client.
+
+        The channel id is derived from the request, so whatever happens — a retry, a
+        restart between sending and recording that it was sent — Asterisk refuses a
+        second channel with that id while the call exists, and an old 'sending' request is
+        checked against Asterisk before anything is sent again.
+        """
+        try:
+            await self._place_click(request_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("click-to-call %s failed", request_id)
+            await self._clicks.finish(request_id, ClickToCallStatus.failed, "внутренняя ошибка")
+
+    async def _place_click(self, request_id: str) -> None:
+        request = await self._clicks.claim(request_id)
+        if request is None:
+            await self._settle_interrupted(request_id)
+            return
+        if datetime.now(UTC) - request.created_at > CLICK_TO_CALL_MAX_AGE:
+            await self._clicks.finish(request.id, ClickToCallStatus.failed, "запрос устарел")
+            return
+        employee, client = await self._clicks.employee_and_client(request)
+        if employee is None or client is None or not employee.sip_extension:
+            await self._clicks.finish(
+                request.id, ClickToCallStatus.failed, "нет телефона сотрудника или клиента"
+            )
+            return
+        if client.code not in self._masked_codes:
+            await self.write_masks()  # a client added a moment ago: the dialplan needs it
+        name = _caller_id_name(client.short_name)
+        async with AriClient(self._config.ari) as ari:
+            if await ari.get_channel(request.channel_id) is not None:
+                await self._clicks.finish(request.id, ClickToCallStatus.originated)
+                return
+            try:
+                await ari.originate_to_dialplan(
+                    endpoint=f"PJSIP/{employee.sip_extension}",
+                    context="lexcrm-call-client",
+                    extension=client.code,
+                    channel_id=request.channel_id,
+                    caller_id=f'"{name}" <{client.code}>',
+                    timeout_seconds=self._config.click_to_call_ring_seconds,
+                )
+            except ChannelIdInUse:
+                pass  # placed already by an earlier attempt: exactly what we want
+            except (AriUnavailable, AriError) as error:
+                await self._clicks.finish(
+                    request.id, ClickToCallStatus.failed, f"Asterisk: {type(error).__name__}"
+                )
+                return
+        await self._clicks.finish(request.id, ClickToCallStatus.originated)
+
+    async def _settle_interrupted(self, request_id: str) -> None:
+        """A request left 'sending' by a crash: find out whether it went out; never resend.
+
+        Sending again could ring the client a second time if the first call has already
+        ended (its channel id is free again), so an unconfirmed request is marked failed
+        and the employee clicks again if the call did not happen.
+        """
+        request = next((r for r in await self._clicks.unfinished() if r.id == request_id), None)
+        if request is None or request.status != ClickToCallStatus.sending:
+            return  # done already, or another worker is placing it right now
+        async with AriClient(self._config.ari) as ari:
+            live = await ari.get_channel(request.channel_id) is not None
+        if live or await self._calls.get_call(request.channel_id) is not None:
+            await self._clicks.finish(request.id, ClickToCallStatus.originated)
+        else:
+            await self._clicks.finish(request.id, ClickToCallStatus.failed, "не подтверждён")
+
+
+def _caller_id_name(name: str) -> str:
+    return "".join(ch for ch in name if ch not in '"<>\\\r\n')[:40]
+
+
+def _mask_entry(row: MaskingRow) -> MaskEntry:
+    return MaskEntry(
+        caller_key=row.caller_key,
+        client_code=row.client_code,
+        display_name=row.display_name,
+        sealed_number=row.sealed_number,
+        lawyer_extension=row.lawyer_extension,
+        sticky_extension=row.sticky_extension,
+    )

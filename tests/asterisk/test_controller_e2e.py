@@ -1,0 +1,219 @@
+"""The whole chain on real parts: carrier → Asterisk → controller → CRM → websocket and back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import stat
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from crm.events import Disposition
+from crm.models import Call, CallbackTask, ClickToCallRequest, ClickToCallStatus
+from crm.roles import Role
+from lexcrm.asterisk_runtime import AsteriskRuntime
+from lexcrm.settings import Settings
+from lexcrm.wiring import Core, build_web_app, open_core, run_controller
+from tests.asterisk.test_inbound_masking import assert_no_digits_of, call_the_firm
+from tests.asterisk.test_outbound import carrier_calls
+from tests.conftest import SIPP_LAWYER_PORT, SIPP_OPERATOR_PORT
+from tests.support.ami import ami_session
+from tests.support.audio import summarise_wav
+from tests.support.sipp import SippPhone
+from tests.support.waiting import eventually
+from tests.web.conftest import csrf_field, submit_login
+
+pytestmark = pytest.mark.asterisk
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    core: Core
+    server: TestServer
+    controller: asyncio.Task[None] | None = None
+
+    def start_controller(self) -> None:
+        self.controller = asyncio.create_task(run_controller(self.settings, self.core))
+
+    async def stop_controller(self) -> None:
+        assert self.controller is not None
+        self.controller.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await self.controller
+        self.controller = None
+
+    async def browser(self, login: str) -> TestClient:
+        client = TestClient(self.server)
+        await client.start_server()
+        response = await submit_login(client, login, PASSWORD)
+        assert response.status == 303 and response.headers["Location"] == "/", response.status
+        return client
+
+    async def rows(self, model: type, **where: object) -> list:  # type: ignore[type-arg]
+        from sqlalchemy import select
+
+        async with self.core.sessionmaker() as session:
+            query = select(model).filter_by(**where)
+            return list(await session.scalars(query))
+
+
+@pytest.fixture
+async def stack(asterisk: AsteriskRuntime, tmp_path: Path) -> AsyncIterator[Stack]:
+    # A fresh database, but the session Asterisk's key file: the dialplan's masking
+    # secrets are derived from it.
+    settings = asterisk.settings.with_overrides(data_dir=tmp_path / "var")
+    async with open_core(settings) as core:
+        await core.employees.create_employee(
+            "operator", "Оператор Сипп", Role.operator, PASSWORD, sip_extension="1003"
+        )
+        await core.employees.create_employee(
+            "lawyer", "Юрист Сипп", Role.lawyer, PASSWORD, sip_extension="1004"
+        )
+        server = TestServer(build_web_app(settings, core))
+        await server.start_server()
+        stack = Stack(settings, core, server)
+        stack.start_controller()
+        try:
+            yield stack
+        finally:
+            if stack.controller is not None:
+                await stack.stop_controller()
+            await server.close()
+
+
+async def collect_messages(socket: aiohttp.ClientWebSocketResponse, into: list[str]) -> None:
+    async for message in socket:
+        if message.type == aiohttp.WSMsgType.TEXT:
+            into.append(message.data)
+
+
+async def test_inbound_call_pops_the_lead_card_and_is_recorded_once(
+    stack: Stack, carrier: AsteriskRuntime, tmp_path: Path
+) -> None:
+    canary = "+79215550011"
+    operator_phone = SippPhone(tmp_path / "sipp-op", calls=1)
+    operator_phone.sip_port = SIPP_OPERATOR_PORT
+    operator_phone.start()
+    browser = await stack.browser("operator")
+    received: list[str] = []
+    try:
+        socket = await browser.ws_connect("/ws")
+        reader = asyncio.create_task(collect_messages(socket, received))
+        await call_the_firm(carrier, canary, talk_seconds=8)
+        await eventually(lambda: received, timeout=30)
+        await eventually(operator_phone.call_ended, timeout=40)
+        calls = await eventually(
+            lambda: stack.rows(Call, disposition=Disposition.answered.value), timeout=15
+        )
+        await socket.close()
+        await reader
+    finally:
+        operator_phone.stop()
+        await browser.close()
+
+    pop = json.loads(received[0])
+    assert pop["type"] == "screen-pop"
+    assert pop["client"]["is_new"] is True
+    lead_id = pop["client"]["id"]
+    assert pop["client"]["code"] == f"c{lead_id}"
+    for text in received:
+        assert_no_digits_of(canary, text)
+    assert_no_digits_of(canary, operator_phone.messages())
+
+    # One record, linked to the lead, answered by the operator; the lead has the number.
+    assert len(calls) == 1
+    call = calls[0]
+    assert call.client_id == lead_id and call.direction == "inbound"
+    assert (await stack.core.clients.find_clients_by_phone(canary))[0].id == lead_id
+    # The recording left Asterisk's folder for the store, owner-only, with audio in it.
+    stored = await eventually(lambda: _recording_paths(stack, call.linkedid), timeout=20)
+    assert {p.name.rsplit("-", 1)[1] for p in stored} == {"mix.wav", "client.wav", "employee.wav"}
+    for path in stored:
+        assert path.is_relative_to(stack.settings.data_dir / "recordings")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert summarise_wav(path).rms > 300
+    # The next call from this number is recognised: the masking table knows the lead.
+    table = (await asyncio.to_thread(_read_masks, stack)).split("\n")
+    assert f"code = c{lead_id}" in table
+
+
+async def _recording_paths(stack: Stack, linkedid: str) -> list[Path]:
+    call = await stack.core.calls.get_call(linkedid)
+    if call is None or not call.recording_files:
+        return []
+    return [Path(p) for p in call.recording_files.split("\n")]
+
+
+def _read_masks(stack: Stack) -> str:
+    from lexcrm.asterisk_runtime import AsteriskRuntime
+
+    return AsteriskRuntime(stack.settings).masks_file.read_text()
+
+
+async def test_caller_who_hangs_up_in_the_queue_becomes_a_callback_task(
+    stack: Stack, carrier: AsteriskRuntime
+) -> None:
+    # No operator phone is up: the caller waits in the queue, then hangs up.
+    await call_the_firm(carrier, "+79215550022", talk_seconds=7)
+    tasks = await eventually(lambda: stack.rows(CallbackTask), timeout=30)
+    assert len(tasks) == 1 and tasks[0].reason == Disposition.abandoned.value
+    calls = await stack.rows(Call)
+    assert len(calls) == 1 and calls[0].disposition == Disposition.abandoned.value
+
+
+async def test_click_to_call_survives_a_controller_restart_without_calling_twice(
+    stack: Stack, carrier: AsteriskRuntime, tmp_path: Path
+) -> None:
+    client = await stack.core.clients.add_client("Сидорова Анна Петровна", ["+79213330077"])
+    lawyer_phone = SippPhone(tmp_path / "sipp-lawyer", calls=1)
+    lawyer_phone.sip_port = SIPP_LAWYER_PORT
+    lawyer_phone.start()
+    # The controller is away when the lawyer clicks "Call".
+    await stack.stop_controller()
+    browser = await stack.browser("lawyer")
+    try:
+        async with ami_session(carrier) as (_manager, log):
+            # Lawyers see their own clients only: not yet this lawyer's.
+            assert (await browser.get(f"/clients/{client.id}")).status == 403
+            await _assign(stack, client.id, "lawyer")
+            page = await (await browser.get(f"/clients/{client.id}")).text()
+            response = await browser.post(
+                f"/clients/{client.id}/call", data={"csrf_token": csrf_field(page)}
+            )
+            assert response.status == 200 and "Звоним" in await response.text()
+            stack.start_controller()  # back: it finds the stored click and places it
+            await eventually(lambda: len(carrier_calls(log)) >= 1, timeout=20)
+            # Killed again mid-call and restarted: nothing is placed a second time.
+            await stack.stop_controller()
+            stack.start_controller()
+            await eventually(lawyer_phone.call_ended, timeout=30)
+            await asyncio.sleep(0)  # let the last events through
+            assert len(carrier_calls(log)) == 1
+    finally:
+        lawyer_phone.stop()
+        await browser.close()
+    assert lawyer_phone.received_invites() == 1
+    assert_no_digits_of("+79213330077", lawyer_phone.messages())
+    requests = await stack.rows(ClickToCallRequest)
+    assert [r.status for r in requests] == [ClickToCallStatus.originated]
+    calls = await eventually(lambda: stack.rows(Call, linkedid=requests[0].channel_id), timeout=15)
+    assert len(calls) == 1 and calls[0].client_id == client.id
+
+
+async def _assign(stack: Stack, client_id: int, lawyer_login: str) -> None:
+    lawyer = await stack.core.employees.find_by_login(lawyer_login)
+    assert lawyer is not None
+    async with stack.core.sessionmaker() as session:
+        from crm.models import Client
+
+        client = await session.get(Client, client_id)
+        assert client is not None
+        client.lawyer_id = lawyer.id
+        await session.commit()

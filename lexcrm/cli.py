@@ -17,10 +17,12 @@ from crm.db import upgrade_database
 from crm.errors import CrmError, KeyFileExists
 from crm.roles import Role
 from lexcrm import demo
-from lexcrm.asterisk_runtime import AsteriskRuntime, AsteriskRuntimeError
+from lexcrm.asterisk_runtime import AsteriskRuntime, AsteriskRuntimeError, carrier_simulator
 from lexcrm.logs import configure_logging
 from lexcrm.settings import Settings, SettingsError, load_settings, setting_fields
+from lexcrm.simulator import ami_health, place_simulated_call
 from lexcrm.wiring import WebPortTaken, open_core, run_controller, serve_web
+from telephony.ami import AmiRequestFailed, AmiUnavailable
 
 EXIT_USAGE = 2
 
@@ -60,6 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     cli = asterisk_commands.add_parser("cli", help="консоль Asterisk или одна её команда")
     cli.add_argument("words", nargs="*", help="команда, например: pjsip show contacts")
 
+    simulate = commands.add_parser("simulate", help="симулятор оператора связи")
+    simulate_commands = simulate.add_subparsers(dest="action", required=True, metavar="ДЕЙСТВИЕ")
+    inbound = simulate_commands.add_parser(
+        "inbound", help="входящий звонок в фирму с указанного номера"
+    )
+    inbound.add_argument("--from", dest="caller", required=True, help="номер звонящего")
+    inbound.add_argument(
+        "--talk", type=int, default=30, help="сколько секунд «клиент» остаётся на линии"
+    )
+
     db = commands.add_parser("db", help="база данных")
     db_commands = db.add_subparsers(dest="action", required=True, metavar="ДЕЙСТВИЕ")
     db_commands.add_parser("upgrade", help="применить миграции (alembic upgrade head)")
@@ -83,7 +95,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config)
         configure_logging(settings)
         return _dispatch(args, settings)
-    except (SettingsError, CrmError, AsteriskRuntimeError, WebPortTaken) as exc:
+    except (
+        SettingsError,
+        CrmError,
+        AsteriskRuntimeError,
+        WebPortTaken,
+        AmiUnavailable,
+        AmiRequestFailed,
+    ) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -99,6 +118,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _demo(args, settings)
     if args.command == "asterisk":
         return _asterisk(args, settings)
+    if args.command == "simulate":
+        return asyncio.run(_simulate_inbound(args, settings))
     if args.command == "db":
         upgrade_database(settings.database)
         print("База данных обновлена.")
@@ -174,6 +195,12 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         runtime.down()  # the phones' passwords are new: render and start afresh
         runtime.up()
         print(f"Asterisk запущен (SIP {settings.sip_host}:{settings.sip_port}).")
+        if settings.carrier_simulator:
+            carrier_simulator(settings).up()
+            print(
+                "Симулятор оператора связи запущен. Входящий звонок: "
+                ".venv/bin/lexcrm simulate inbound --from +7XXXXXXXXXX"
+            )
     print(demo.accounts_table(accounts, settings))
     if args.no_serve:
         return 0
@@ -182,12 +209,18 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def _asterisk(args: argparse.Namespace, settings: Settings) -> int:
     runtime = AsteriskRuntime(settings)
+    simulator = carrier_simulator(settings) if settings.carrier_simulator else None
     if args.action == "up":
         pid = runtime.up()
         print(f"Asterisk работает (pid {pid}, {runtime.mode}); папка: {runtime.run_dir}")
+        if simulator is not None:
+            simulator.up()
+            print(f"Симулятор оператора связи: SIP {settings.trunk_host}:{settings.trunk_port}")
         return 0
     if args.action == "down":
         print("Asterisk остановлен." if runtime.down() else "Asterisk не был запущен.")
+        if simulator is not None and simulator.down():
+            print("Симулятор оператора связи остановлен.")
         return 0
     if args.action == "status":
         status = runtime.status()
@@ -195,12 +228,28 @@ def _asterisk(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Asterisk: {state}; режим: {status.mode}; папка: {status.run_dir}")
         if status.detail:
             print(status.detail)
+        if status.running:
+            print(f"AMI: {asyncio.run(ami_health(settings))}")
+        if simulator is not None:
+            running = simulator.pid() is not None
+            print(f"Симулятор оператора связи: {'работает' if running else 'не запущен'}")
         return 0 if status.running else 3
     if args.words:
         print(runtime.rx(" ".join(args.words)), end="")
         return 0
     command = runtime.interactive_cli_command()
     os.execvp(command[0], command)  # noqa: S606 - hands the terminal to Asterisk's console
+
+
+async def _simulate_inbound(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.carrier_simulator:
+        raise SettingsError("Симулятор выключен (настройка carrier_simulator)")
+    simulator = carrier_simulator(settings)
+    if simulator.pid() is None:
+        raise AsteriskRuntimeError("Симулятор не запущен: lexcrm asterisk up")
+    await place_simulated_call(simulator, settings, args.caller, args.talk)
+    print("Звонок отправлен: у свободного оператора зазвонит телефон.")
+    return 0
 
 
 def _show_settings(settings: Settings) -> int:

@@ -98,6 +98,11 @@ class Settings:
     queue_timeout: int = _setting(
         120, "Seconds a caller waits in the call-centre queue before it becomes a callback task."
     )
+    carrier_simulator: bool = _setting(
+        True,
+        "Run the built-in carrier simulator on trunk_host:trunk_port (demo and tests); "
+        "switch off when a real carrier is configured.",
+    )
     simulator_ami_port: int = _setting(
         5039, "AMI port of the built-in carrier simulator (a second local Asterisk)."
     )

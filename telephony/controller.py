@@ -24,7 +24,14 @@ from crm.events import (
     ScreenPop,
 )
 from crm.models import ClickToCallStatus
-from telephony.ami import AmiClient, AmiConfig, AmiHealth, AmiState, AmiUnavailable
+from telephony.ami import (
+    AmiClient,
+    AmiConfig,
+    AmiHealth,
+    AmiRequestFailed,
+    AmiState,
+    AmiUnavailable,
+)
 from telephony.ari import AriClient, AriEndpoint, AriError, AriUnavailable, ChannelIdInUse
 from telephony.masking import MaskEntry, write_mask_table
 from telephony.tracker import CallTracker
@@ -38,6 +45,8 @@ HandOff = Callable[[str, list[Path]], Awaitable[list[Path]]]
 # clicked has moved on, and a call out of the blue minutes later would surprise everyone.
 CLICK_TO_CALL_MAX_AGE = timedelta(seconds=60)
 MASKS_REFRESH_SECONDS = 30.0
+# The dialplan's lexcrm-record writes <base>-mix.wav, <base>-client.wav, <base>-employee.wav.
+RECORDING_PARTS = ("mix", "client", "employee")
 
 
 @dataclass(frozen=True)
@@ -170,9 +179,65 @@ class CallController:
                 for m in messages
                 if dict(m).get("Event") == "CoreShowChannel"
             ]
+            recovered = await self._recover_announcements(channels)
             async with self._events:
+                for event in recovered:
+                    for domain_event in self._tracker.feed(event):
+                        await self._handle_safely(domain_event)
                 for domain_event in self._tracker.resync(channels, datetime.now(UTC)):
                     await self._handle_safely(domain_event)
+
+    async def _recover_announcements(self, channels: list[dict[str, str]]) -> list[dict[str, str]]:
+        """The dialplan's announcements of calls we did not see start, rebuilt from the
+        variables it also keeps on each call's first channel (direction, client, recording).
+        """
+        rebuilt = []
+        now = f"{datetime.now(UTC).timestamp():.6f}"
+        for channel in channels:
+            linkedid = channel.get("Linkedid", "")
+            if channel.get("Uniqueid") != linkedid or self._tracker.call(linkedid) is not None:
+                continue
+            values = {}
+            for variable in (
+                "LEXCRM_DIRECTION",
+                "LEXCRM_CODE",
+                "LEXCRM_SEALED",
+                "LEXCRM_RECORDING",
+            ):
+                values[variable] = await self._getvar(channel.get("Channel", ""), variable)
+            base = {
+                "Event": "UserEvent",
+                "Channel": channel.get("Channel", ""),
+                "Uniqueid": linkedid,
+                "Linkedid": linkedid,
+                "Timestamp": now,
+            }
+            if values["LEXCRM_SEALED"]:
+                self._sealed[linkedid] = values["LEXCRM_SEALED"]  # an unknown caller: a lead
+            if values["LEXCRM_DIRECTION"]:
+                rebuilt.append(
+                    base
+                    | {
+                        "UserEvent": "LexcrmCall",
+                        "Direction": values["LEXCRM_DIRECTION"],
+                        "Client": values["LEXCRM_CODE"],
+                    }
+                )
+            if values["LEXCRM_RECORDING"]:
+                recording = values["LEXCRM_RECORDING"]
+                files = "^".join(f"{recording}-{part}.wav" for part in RECORDING_PARTS)
+                rebuilt.append(base | {"UserEvent": "LexcrmRecording", "Files": files})
+        return rebuilt
+
+    async def _getvar(self, channel: str, variable: str) -> str:
+        try:
+            messages = await self._ami.send_action(
+                {"Action": "Getvar", "Channel": channel, "Variable": variable}
+            )
+        except (AmiUnavailable, AmiRequestFailed, TimeoutError):
+            return ""
+        value = str(dict(messages[0]).get("Value", "") or "") if messages else ""
+        return "" if value == "(null)" else value
 
     # --- masking table -------------------------------------------------------------------
     async def _keep_masks_current(self) -> None:

@@ -217,3 +217,34 @@ async def _assign(stack: Stack, client_id: int, lawyer_login: str) -> None:
         assert client is not None
         client.lawyer_id = lawyer.id
         await session.commit()
+
+
+async def test_controller_killed_mid_call_records_the_call_exactly_once(
+    stack: Stack, carrier: AsteriskRuntime, tmp_path: Path
+) -> None:
+    operator_phone = SippPhone(tmp_path / "sipp-op", calls=1)
+    operator_phone.sip_port = SIPP_OPERATOR_PORT
+    operator_phone.start()
+    try:
+        # The controller is down from before the call starts until the middle of it.
+        await stack.stop_controller()
+        await call_the_firm(carrier, "+79215550033", talk_seconds=12)
+        await eventually(lambda: operator_phone.received_invites() >= 1, timeout=30)
+        stack.start_controller()
+        await eventually(operator_phone.call_ended, timeout=40)
+        calls = await eventually(
+            lambda: stack.rows(Call, disposition=Disposition.answered.value), timeout=15
+        )
+        stored = await eventually(lambda: _recording_paths(stack, calls[0].linkedid), timeout=20)
+        # Restarted once more after the call: still one record.
+        await stack.stop_controller()
+        stack.start_controller()
+        await asyncio.sleep(1)
+    finally:
+        operator_phone.stop()
+    calls = await stack.rows(Call)
+    assert len(calls) == 1
+    call = calls[0]
+    assert call.direction == "inbound" and call.ended_at is not None
+    assert call.client_id is not None  # the lead, rebuilt from what the dialplan kept
+    assert len(stored) == 3 and all(p.exists() for p in stored)

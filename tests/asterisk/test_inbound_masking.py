@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,3 +131,27 @@ async def test_known_client_is_shown_by_code_and_recorded_by_party(
         assert summary.seconds > 2, (path.name, summary)
         assert summary.rms > 300, (path.name, summary)
         assert KNOWN_CANARY[2:] not in path.name
+
+
+async def test_simulate_inbound_command_rings_the_call_centre(
+    asterisk: AsteriskRuntime, carrier: AsteriskRuntime, sipp_operator: SippPhone
+) -> None:
+    from tests.cli.test_commands import lexcrm
+
+    result = await asyncio.to_thread(
+        lexcrm, asterisk.settings, "simulate", "inbound", "--from", "8 921 555-66-77", "--talk", "6"
+    )
+    assert result.returncode == 0, result.stderr
+    assert_no_digits_of("+79215556677", result.stdout + result.stderr)
+    await eventually(sipp_operator.call_ended, timeout=40)
+    assert sipp_operator.received_invites() == 1
+    assert_no_digits_of("+79215556677", sipp_operator.messages())
+
+
+async def test_simulate_refuses_a_number_that_is_not_one(asterisk: AsteriskRuntime) -> None:
+    from tests.cli.test_commands import lexcrm
+
+    result = await asyncio.to_thread(
+        lexcrm, asterisk.settings, "simulate", "inbound", "--from", "12-ab"
+    )
+    assert result.returncode == 2 and "телефон" in result.stderr.lower()

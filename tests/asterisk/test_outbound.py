@@ -95,6 +95,33 @@ async def test_desk_phone_calls_a_client_by_code(
     assert_no_digits_of(CLIENT, phone.log())
 
 
+async def test_a_client_abroad_is_not_dialled(
+    asterisk: AsteriskRuntime, carrier: AsteriskRuntime, tmp_path: Path
+) -> None:
+    # Toll-fraud rule: even a client's own number is dialled only if it is Russian.
+    secrets = AsteriskMaskingSecrets.derive(KeyRing.load(asterisk.settings.key_file))
+    abroad = "+442071234567"
+    write_mask_table(
+        asterisk.masks_file,
+        [
+            MaskEntry(
+                caller_key=secrets.caller_key(abroad),
+                client_code="c77",
+                display_name="Smith J.",
+                sealed_number=secrets.seal(abroad),
+            )
+        ],
+    )
+    async with ami_session(carrier) as (_manager, log):
+        phone = lawyer_desk_phone(asterisk, tmp_path, "c77")
+        phone.start()
+        try:
+            await eventually(lambda: "terminated" in phone.log(), timeout=20)
+        finally:
+            phone.stop()
+        assert carrier_calls(log) == []
+
+
 @pytest.fixture
 def sipp_lawyer(tmp_path: Path) -> Iterator[SippPhone]:
     phone = SippPhone(tmp_path / "sipp-lawyer", calls=1)

@@ -48,6 +48,9 @@ def environment(settings: Settings, extra: dict[str, str] | None = None) -> dict
         LEXCRM_SIP_PORT=str(settings.sip_port),
         LEXCRM_RTP_PORT_START=str(settings.rtp_port_start),
         LEXCRM_RTP_PORT_END=str(settings.rtp_port_end),
+        LEXCRM_TRUNK_PORT=str(settings.trunk_port),
+        LEXCRM_SIMULATOR_AMI_PORT=str(settings.simulator_ami_port),
+        LEXCRM_SIMULATOR_HTTP_PORT=str(settings.simulator_http_port),
         **(extra or {}),
     )
     return env

@@ -54,6 +54,7 @@ COMMON_TEMPLATES = (
     "cdr.conf",
     "features.conf",
     "indications.conf",
+    "cdr_custom.conf",
 )
 PROFILE_TEMPLATES = {
     Profile.pbx: {"pjsip.conf": "pjsip.conf.j2", "queues.conf": "queues.conf.j2"},
@@ -227,6 +228,11 @@ class AsteriskRuntime:
         return self.etc_dir / MASKS_FILE
 
     @property
+    def cdr_file(self) -> Path:
+        """Asterisk's per-leg call records as written by cdr_custom (see cdr_custom.conf.j2)."""
+        return self.log_dir / "cdr-custom" / "lexcrm-cdr.csv"
+
+    @property
     def notice_sound(self) -> Path:
         return self.run_dir / "sounds" / "recording-notice.wav"
 
@@ -339,6 +345,7 @@ class AsteriskRuntime:
             "spool",
             "run",
             "log",
+            "log/cdr-custom",
             "cache",
             "recordings",
             "sounds",
@@ -366,11 +373,14 @@ class AsteriskRuntime:
             "ami_port": s.ami_port,
             "http_port": s.http_port,
             "sip_host": s.sip_host,
+            # A concrete listening address is also the address of the call audio.
+            "media_address": "" if s.sip_host in {"0.0.0.0", "::"} else s.sip_host,  # noqa: S104
             "sip_port": s.sip_port,
             "rtp_port_start": s.rtp_port_start,
             "rtp_port_end": s.rtp_port_end,
             "phones": self.phones,
             "ring_seconds": s.ring_seconds,
+            "queue_wrapup_seconds": s.queue_wrapup_seconds,
             "firm_number_digits": s.firm_number.lstrip("+"),
             "trunk_host": s.trunk_host,
             "trunk_port": s.trunk_port,

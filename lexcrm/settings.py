@@ -103,6 +103,9 @@ class Settings:
         "Run the built-in carrier simulator on trunk_host:trunk_port (demo and tests); "
         "switch off when a real carrier is configured.",
     )
+    queue_wrapup_seconds: int = _setting(
+        5, "Seconds after a call before the queue rings that operator again (time for notes)."
+    )
     simulator_ami_port: int = _setting(
         5039, "AMI port of the built-in carrier simulator (a second local Asterisk)."
     )

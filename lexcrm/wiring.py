@@ -132,6 +132,7 @@ def build_controller(settings: Settings, core: Core) -> CallController | None:
         ),
         masks_file=runtime.masks_file,
         host_path=runtime.host_path,
+        cdr_file=runtime.cdr_file,
         click_to_call_ring_seconds=settings.ring_seconds + 10,
     )
     return CallController(config, core.calls, core.clicks, core.bus.publish, store.accept)

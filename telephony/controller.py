@@ -14,6 +14,7 @@ from typing import Any
 from crm.calls import CallService, ClickToCallService, MaskingRow
 from crm.events import (
     CallAnswered,
+    CallDirectionKind,
     CallEnded,
     CallEvent,
     CallRinging,
@@ -34,6 +35,7 @@ from telephony.ami import (
 )
 from telephony.ari import AriClient, AriEndpoint, AriError, AriUnavailable, ChannelIdInUse
 from telephony.masking import MaskEntry, write_mask_table
+from telephony.reconcile import CdrCall, CdrReader
 from telephony.tracker import CallTracker
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,10 @@ class ControllerConfig:
     masks_file: Path
     # A path as Asterisk reports it → the same file as this machine sees it.
     host_path: Callable[[str], Path]
+    # Asterisk's per-leg CDR file (cdr_custom), to rebuild calls the controller missed.
+    cdr_file: Path | None = None
     click_to_call_ring_seconds: int = 30
+    reconcile_interval: float = 30.0
 
 
 class CallController:
@@ -86,6 +91,8 @@ class CallController:
         self._resync_wanted = asyncio.Event()
         self._events = asyncio.Lock()
         self._masked_codes: set[str] = set()
+        self._cdr = CdrReader(config.cdr_file) if config.cdr_file else None
+        self._reconcile_wanted = asyncio.Event()
 
     @property
     def ami(self) -> AmiClient:
@@ -99,6 +106,7 @@ class CallController:
             tasks.create_task(self._keep_masks_current(), name="masking-table")
             tasks.create_task(self._resync_after_connect(), name="ami-resync")
             tasks.create_task(self._place_clicks(click_requests), name="click-to-call")
+            tasks.create_task(self._reconcile_regularly(), name="cdr-reconcile")
 
     # --- AMI events --------------------------------------------------------------------
     async def on_ami_event(self, message: Mapping[str, Any]) -> None:
@@ -186,6 +194,8 @@ class CallController:
                         await self._handle_safely(domain_event)
                 for domain_event in self._tracker.resync(channels, datetime.now(UTC)):
                     await self._handle_safely(domain_event)
+            # Now that the live calls are known, the CDRs tell what ended meanwhile.
+            self._reconcile_wanted.set()
 
     async def _recover_announcements(self, channels: list[dict[str, str]]) -> list[dict[str, str]]:
         """The dialplan's announcements of calls we did not see start, rebuilt from the
@@ -238,6 +248,63 @@ class CallController:
             return ""
         value = str(dict(messages[0]).get("Value", "") or "") if messages else ""
         return "" if value == "(null)" else value
+
+    # --- reconciliation from CDRs -------------------------------------------------------
+    async def _reconcile_regularly(self) -> None:
+        if self._cdr is None:
+            return
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._config.reconcile_interval):
+                    await self._reconcile_wanted.wait()
+            self._reconcile_wanted.clear()
+            try:
+                await self.reconcile()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reconciliation from CDRs failed; will retry")
+
+    async def reconcile(self) -> int:
+        """Record every call in the CDR file that the controller has no ended record of."""
+        if self._cdr is None:
+            return 0
+        cdr_calls = await asyncio.to_thread(self._cdr.read_new)
+        rebuilt = 0
+        async with self._events:
+            live = self._tracker.active_calls()
+            for call in cdr_calls.values():
+                if call.linkedid in live:
+                    continue  # still going: the live events will finish it
+                existing = await self._calls.get_call(call.linkedid)
+                if existing is not None and existing.ended_at is not None:
+                    continue
+                await self._rebuild(call)
+                rebuilt += 1
+        if rebuilt:
+            log.info("rebuilt %d calls from CDRs", rebuilt)
+            self._masks_dirty.set()
+        return rebuilt
+
+    async def _rebuild(self, call: CdrCall) -> None:
+        await self._calls.call_started(
+            call.linkedid,
+            call.direction or CallDirectionKind.inbound,
+            call.client_code,
+            call.sealed_number,
+            call.started_at,
+            reconciled=True,
+        )
+        if call.answered_by is not None and call.answered_at is not None:
+            await self._calls.call_answered(call.linkedid, call.answered_by, call.answered_at)
+        await self._calls.call_ended(
+            call.linkedid, call.disposition, call.answered_by, call.ended_at
+        )
+        files = [self._config.host_path(name) for name in call.recording_files]
+        files = [path for path in files if path.exists()]
+        if files:
+            stored = await self._hand_off(call.linkedid, files)
+            await self._calls.recording_ready(call.linkedid, [str(path) for path in stored])
 
     # --- masking table -------------------------------------------------------------------
     async def _keep_masks_current(self) -> None:

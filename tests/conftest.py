@@ -41,7 +41,9 @@ TEST_PHONES = (
 
 def asterisk_test_settings(data_dir: Path, instance: str) -> Settings:
     """Settings of a test Asterisk: its own instance, key file and free loopback ports."""
-    rtp_start, rtp_end = free_udp_range(100)
+    # 200 ports: the first half for this Asterisk, the second for its carrier simulator.
+    rtp_start, rtp_end = free_udp_range(200)
+    rtp_end = rtp_start + 99
     key_file = data_dir / "secret" / "lexcrm.keys"
     if not key_file.exists():
         KeyRing.create_file(key_file)
@@ -57,6 +59,8 @@ def asterisk_test_settings(data_dir: Path, instance: str) -> Settings:
         trunk_port=free_udp_port(),
         simulator_ami_port=free_tcp_port(),
         simulator_http_port=free_tcp_port(),
+        # Tests place calls back to back: the queue must ring the operator right away.
+        queue_wrapup_seconds=0,
     )
 
 

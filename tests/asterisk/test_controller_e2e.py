@@ -69,6 +69,10 @@ async def stack(asterisk: AsteriskRuntime, tmp_path: Path) -> AsyncIterator[Stac
     # A fresh database, but the session Asterisk's key file: the dialplan's masking
     # secrets are derived from it.
     settings = asterisk.settings.with_overrides(data_dir=tmp_path / "var")
+    # The session's Asterisk has CDRs of earlier tests' calls; with a fresh database the
+    # controller would rightly rebuild them all. Each test starts from an empty CDR file.
+    if asterisk.cdr_file.exists():
+        asterisk.cdr_file.write_text("")
     async with open_core(settings) as core:
         await core.employees.create_employee(
             "operator", "Оператор Сипп", Role.operator, PASSWORD, sip_extension="1003"
@@ -158,11 +162,18 @@ def _read_masks(stack: Stack) -> str:
 
 
 async def test_caller_who_hangs_up_in_the_queue_becomes_a_callback_task(
-    stack: Stack, carrier: AsteriskRuntime
+    stack: Stack, carrier: AsteriskRuntime, tmp_path: Path
 ) -> None:
-    # No operator phone is up: the caller waits in the queue, then hangs up.
-    await call_the_firm(carrier, "+79215550022", talk_seconds=7)
-    tasks = await eventually(lambda: stack.rows(CallbackTask), timeout=30)
+    # The operator's phone rings, nobody picks up; the caller gives up and hangs up.
+    operator_phone = SippPhone(tmp_path / "sipp-op", calls=1, answers=False)
+    operator_phone.sip_port = SIPP_OPERATOR_PORT
+    operator_phone.start()
+    try:
+        await call_the_firm(carrier, "+79215550022", talk_seconds=7)
+        tasks = await eventually(lambda: stack.rows(CallbackTask), timeout=30)
+        await eventually(lambda: "487 Request Terminated" in operator_phone.messages(), timeout=10)
+    finally:
+        operator_phone.stop()
     assert len(tasks) == 1 and tasks[0].reason == Disposition.abandoned.value
     calls = await stack.rows(Call)
     assert len(calls) == 1 and calls[0].disposition == Disposition.abandoned.value
@@ -248,3 +259,42 @@ async def test_controller_killed_mid_call_records_the_call_exactly_once(
     assert call.direction == "inbound" and call.ended_at is not None
     assert call.client_id is not None  # the lead, rebuilt from what the dialplan kept
     assert len(stored) == 3 and all(p.exists() for p in stored)
+
+
+async def test_a_call_made_while_the_controller_was_away_is_rebuilt_from_cdrs(
+    stack: Stack, carrier: AsteriskRuntime, tmp_path: Path
+) -> None:
+    operator_phone = SippPhone(tmp_path / "sipp-op", calls=1)
+    operator_phone.sip_port = SIPP_OPERATOR_PORT
+    operator_phone.start()
+    canary = "+79215550044"
+    try:
+        await stack.stop_controller()
+        await call_the_firm(carrier, canary, talk_seconds=5)
+        await eventually(operator_phone.call_ended, timeout=40)
+    finally:
+        operator_phone.stop()
+    assert await stack.rows(Call) == []  # nobody was watching
+    stack.start_controller()
+    calls = await eventually(lambda: stack.rows(Call, reconciled=True), timeout=20)
+    stored = await eventually(lambda: _recording_paths(stack, calls[0].linkedid), timeout=20)
+    # Restarted again: the CDR file is read anew, and still nothing is counted twice.
+    await stack.stop_controller()
+    stack.start_controller()
+    await asyncio.sleep(2)
+    calls = await stack.rows(Call)
+    assert len(calls) == 1
+    call = calls[0]
+    assert call.disposition == Disposition.answered.value and call.employee_id is not None
+    lead = await stack.core.clients.find_clients_by_phone(canary)
+    assert [call.client_id] == [client.id for client in lead]
+    assert len(stored) == 3
+    cdr_text = stack_cdr_text(stack)
+    assert call.linkedid in cdr_text
+    assert_no_digits_of(canary, cdr_text)  # the CDR file holds no number in clear
+
+
+def stack_cdr_text(stack: Stack) -> str:
+    from lexcrm.asterisk_runtime import AsteriskRuntime
+
+    return AsteriskRuntime(stack.settings).cdr_file.read_text()

@@ -7,6 +7,46 @@ from pathlib import Path
 
 from tests.support.ports import free_udp_port
 
+# A phone that rings and is never picked up: 180, then the caller's CANCEL ends it (487).
+RING_ONLY_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="ring only">
+  <recv request="INVITE" crlf="true"/>
+  <send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+
+]]></send>
+  <recv request="CANCEL"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+  <send><![CDATA[
+SIP/2.0 487 Request Terminated
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+CSeq: [cseq] INVITE
+Content-Length: 0
+
+]]></send>
+  <recv request="ACK"/>
+</scenario>
+"""
+
 
 class SippPhone:
     """sipp's built-in UAS scenario on a loopback port, with a full message trace.
@@ -15,9 +55,11 @@ class SippPhone:
     exactly what a desk phone would be told: every INVITE, re-INVITE, UPDATE and NOTIFY.
     """
 
-    def __init__(self, workdir: Path, *, calls: int = 1) -> None:
+    def __init__(self, workdir: Path, *, calls: int = 1, answers: bool = True) -> None:
+        """`answers=False`: the phone rings until the caller gives up (never picked up)."""
         self.workdir = workdir
         self.calls = calls
+        self.answers = answers
         self.sip_port = free_udp_port()
         self.media_port = free_udp_port()
         self.trace_path = workdir / "sipp-messages.log"
@@ -28,11 +70,16 @@ class SippPhone:
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        if self.answers:
+            scenario = ["-sn", "uas"]
+        else:
+            scenario_file = self.workdir / "ring-only.xml"
+            scenario_file.write_text(RING_ONLY_SCENARIO)
+            scenario = ["-sf", str(scenario_file)]
         self._process = subprocess.Popen(
             [
                 "sipp",
-                "-sn",
-                "uas",
+                *scenario,
                 "-i",
                 "127.0.0.1",
                 "-p",

@@ -1,0 +1,1 @@
+"""Benchmarks of lexcrm: scripts run by hand (`python -m benchmarks.<name>`), not tests."""

@@ -195,6 +195,17 @@ class CallService:
             if employee is not None and call.employee_id is None:
                 call.employee_id = employee.id
             task = None
+            if call.client_id is not None and disposition == Disposition.answered:
+                # The client was reached: their open callbacks are done, whoever called.
+                await session.execute(
+                    update(CallbackTask)
+                    .where(
+                        CallbackTask.client_id == call.client_id,
+                        CallbackTask.status == CallbackStatus.open,
+                        CallbackTask.call_id != call.id,
+                    )
+                    .values(status=CallbackStatus.done, done_at=at)
+                )
             if call.direction == CallDirection.inbound and disposition != Disposition.answered:
                 task = CallbackTask(
                     call_id=call.id,
@@ -262,14 +273,16 @@ class CallService:
         async with self._sessionmaker() as session:
             return await _call_by_linkedid(session, linkedid)
 
-    async def open_callbacks(self) -> list[CallbackTask]:
+    async def open_callbacks(self) -> list[tuple[CallbackTask, Client | None]]:
+        """Missed calls still to return, soonest due first, with their clients."""
         async with self._sessionmaker() as session:
-            result = await session.scalars(
-                select(CallbackTask)
+            result = await session.execute(
+                select(CallbackTask, Client)
+                .outerjoin(Client, Client.id == CallbackTask.client_id)
                 .where(CallbackTask.status == CallbackStatus.open)
                 .order_by(CallbackTask.due_at)
             )
-            return list(result)
+            return [(task, client) for task, client in result.all()]
 
 
 class ClickToCallService:

@@ -21,7 +21,7 @@ from lexcrm.asterisk_runtime import AsteriskRuntime, AsteriskRuntimeError, carri
 from lexcrm.logs import configure_logging
 from lexcrm.settings import Settings, SettingsError, load_settings, setting_fields
 from lexcrm.simulator import ami_health, place_simulated_call
-from lexcrm.wiring import WebPortTaken, open_core, run_controller, serve_web
+from lexcrm.wiring import WebPortTaken, build_controller, open_core, run_controller, serve_web
 from telephony.ami import AmiRequestFailed, AmiUnavailable
 
 EXIT_USAGE = 2
@@ -169,12 +169,16 @@ def _read_new_password(from_stdin: bool) -> str:
 
 
 async def _run(settings: Settings) -> int:
-    async with open_core(settings) as core, serve_web(settings, core) as address:
-        print(f"lexcrm работает: {address}  (остановить: Ctrl+C)", flush=True)
-        async with asyncio.TaskGroup() as tasks:
-            controller = tasks.create_task(run_controller(settings, core), name="controller")
-            await _wait_for_stop_signal()
-            controller.cancel()
+    async with open_core(settings) as core:
+        controller = build_controller(settings, core)
+        async with serve_web(settings, core, controller) as address:
+            print(f"lexcrm работает: {address}  (остановить: Ctrl+C)", flush=True)
+            async with asyncio.TaskGroup() as tasks:
+                task = tasks.create_task(
+                    run_controller(settings, core, controller), name="controller"
+                )
+                await _wait_for_stop_signal()
+                task.cancel()
     return 0
 
 

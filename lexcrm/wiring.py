@@ -74,7 +74,15 @@ async def open_core(settings: Settings, *, migrate: bool = True) -> AsyncIterato
         await engine.dispose()
 
 
-def build_web_app(settings: Settings, core: Core) -> web.Application:
+def build_web_app(
+    settings: Settings, core: Core, controller: CallController | None = None
+) -> web.Application:
+    def telephony_health() -> dict[str, str]:
+        if controller is None:
+            return {}
+        health = controller.ami.health()
+        return {"asterisk": health.state.value, "asterisk_since": health.since.isoformat()}
+
     return create_app(
         WebConfig(session_idle_minutes=settings.session_idle_minutes),
         WebServices(
@@ -84,14 +92,17 @@ def build_web_app(settings: Settings, core: Core) -> web.Application:
             calls=core.calls,
             clicks=core.clicks,
             bus=core.bus,
+            telephony_health=telephony_health,
         ),
     )
 
 
 @contextlib.asynccontextmanager
-async def serve_web(settings: Settings, core: Core) -> AsyncIterator[str]:
+async def serve_web(
+    settings: Settings, core: Core, controller: CallController | None = None
+) -> AsyncIterator[str]:
     """Serve the web interface until the block ends; yields its address."""
-    runner = web.AppRunner(build_web_app(settings, core), access_log=None)
+    runner = web.AppRunner(build_web_app(settings, core, controller), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.web_host, settings.web_port)
     try:
@@ -138,9 +149,11 @@ def build_controller(settings: Settings, core: Core) -> CallController | None:
     return CallController(config, core.calls, core.clicks, core.bus.publish, store.accept)
 
 
-async def run_controller(settings: Settings, core: Core) -> None:
+async def run_controller(
+    settings: Settings, core: Core, controller: CallController | None = None
+) -> None:
     """Run the controller until cancelled, fed with the bus's click-to-call requests."""
-    controller = build_controller(settings, core)
+    controller = controller or build_controller(settings, core)
     if controller is None:
         return
     async with core.bus.subscribe(ClickToCallRequested) as clicks:

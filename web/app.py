@@ -7,7 +7,7 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
-from web import auth, clients, live, views
+from web import auth, callbacks, clients, live, views
 from web.keys import CONFIG, SERVICES, TEMPLATES, WebConfig, WebServices
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -33,6 +33,7 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
             web.post("/logout", auth.logout, name="logout"),
             web.get("/healthz", views.healthz, name="healthz"),
             web.get("/ws", live.websocket, name="live"),
+            web.get("/callbacks", callbacks.callbacks, name="callbacks"),
             web.get("/clients/{client_id}", clients.client_card, name="client"),
             web.post("/clients/{client_id}/call", clients.call_client, name="client-call"),
             web.static("/static", STATIC_DIR, name="static"),

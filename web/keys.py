@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -42,6 +43,9 @@ class WebServices:
     calls: CallService
     clicks: ClickToCallService
     bus: Bus
+    # State of the link to Asterisk, e.g. {"asterisk": "connected"}; empty when no
+    # controller runs in this process.
+    telephony_health: Callable[[], dict[str, str]] = dict
 
 
 @dataclass(frozen=True)

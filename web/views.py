@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from web.keys import SERVICES
 from web.render import current_user, render
 
 
@@ -14,4 +15,8 @@ async def home(request: web.Request) -> web.StreamResponse:
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:
-    return web.json_response({"status": "ok"})
+    """200 when the web side and (if it runs here) the link to Asterisk are up, else 503."""
+    telephony = request.app[SERVICES].telephony_health()
+    healthy = telephony.get("asterisk", "connected") == "connected"
+    body = {"status": "ok" if healthy else "degraded", **telephony}
+    return web.json_response(body, status=200 if healthy else 503)

@@ -177,6 +177,16 @@ async def test_caller_who_hangs_up_in_the_queue_becomes_a_callback_task(
     assert len(tasks) == 1 and tasks[0].reason == Disposition.abandoned.value
     calls = await stack.rows(Call)
     assert len(calls) == 1 and calls[0].disposition == Disposition.abandoned.value
+    # The call centre sees it with a countdown; a lawyer does not.
+    operator = await stack.browser("operator")
+    page = await (await operator.get("/callbacks")).text()
+    assert f"c{tasks[0].client_id}" in page and "клиент не дождался ответа" in page
+    assert "осталось" in page
+    assert_no_digits_of("+79215550022", page)
+    lawyer = await stack.browser("lawyer")
+    assert (await lawyer.get("/callbacks")).status == 403
+    await operator.close()
+    await lawyer.close()
 
 
 async def test_click_to_call_survives_a_controller_restart_without_calling_twice(
@@ -298,3 +308,31 @@ def stack_cdr_text(stack: Stack) -> str:
     from lexcrm.asterisk_runtime import AsteriskRuntime
 
     return AsteriskRuntime(stack.settings).cdr_file.read_text()
+
+
+async def test_healthz_reports_the_link_to_asterisk(
+    asterisk: AsteriskRuntime, tmp_path: Path
+) -> None:
+    from lexcrm.wiring import build_controller
+
+    settings = asterisk.settings.with_overrides(data_dir=tmp_path / "var")
+    async with open_core(settings) as core:
+        controller = build_controller(settings, core)
+        assert controller is not None
+        server = TestServer(build_web_app(settings, core, controller))
+        client = TestClient(server)
+        await client.start_server()
+        task = asyncio.create_task(run_controller(settings, core, controller))
+        try:
+            await controller.ami.wait_connected(10)
+            response = await client.get("/healthz")
+            assert response.status == 200
+            assert (await response.json())["asterisk"] == "connected"
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        response = await client.get("/healthz")
+        assert response.status == 503
+        assert (await response.json())["status"] == "degraded"
+        await client.close()

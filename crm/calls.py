@@ -96,11 +96,21 @@ class CallService:
         at: datetime,
         *,
         reconciled: bool = False,
+        caller_extension: str | None = None,
     ) -> ClientCard | None:
-        """Record the call (once) and return the card of its client, creating a lead if new."""
+        """Record the call (once) and return the card of its client, creating a lead if new.
+
+        `caller_extension`: the desk phone that placed the call, for calls employees make;
+        whoever placed a call to a client is its employee even if nobody answered.
+        """
         card = await self._resolve_client(client_code, sealed_number)
-        if card is None and linkedid.startswith(CLICK_TO_CALL_PREFIX):
-            card = await self._client_of_click(linkedid.removeprefix(CLICK_TO_CALL_PREFIX))
+        if linkedid.startswith(CLICK_TO_CALL_PREFIX):
+            # Rung from the CRM: the employee's leg comes first and looks like an internal
+            # call until the dialplan dials the client, but the call is to a client.
+            direction = CallDirectionKind.outbound
+            if card is None:
+                card = await self._client_of_click(linkedid.removeprefix(CLICK_TO_CALL_PREFIX))
+        caller = await self.employee_by_extension(caller_extension) if caller_extension else None
         async with self._sessionmaker() as session:
             call = await _call_by_linkedid(session, linkedid)
             if call is None:
@@ -109,6 +119,7 @@ class CallService:
                         linkedid=linkedid,
                         direction=CallDirection(direction.value),
                         client_id=card.client_id if card else None,
+                        employee_id=caller.id if caller else None,
                         started_at=at,
                         reconciled=reconciled,
                     )

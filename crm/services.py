@@ -307,6 +307,14 @@ class ClientService:
             for phone in phones
         ]
 
+    async def list_clients(self, *, lawyer_id: int | None = None, limit: int = 50) -> list[Client]:
+        """The newest clients, or a lawyer's own; a start page's list, not a search."""
+        async with self._sessionmaker() as session:
+            query = select(Client).order_by(Client.id.desc()).limit(limit)
+            if lawyer_id is not None:
+                query = query.where(Client.lawyer_id == lawyer_id)
+            return list(await session.scalars(query))
+
     async def count_clients(self) -> int:
         async with self._sessionmaker() as session:
             return await ClientRepository(session).count()

@@ -18,6 +18,7 @@ from crm.errors import CrmError, KeyFileExists
 from crm.roles import Role
 from lexcrm import demo
 from lexcrm.asterisk_runtime import AsteriskRuntime, AsteriskRuntimeError, carrier_simulator
+from lexcrm.demo_phones import DemoPhones
 from lexcrm.logs import configure_logging
 from lexcrm.settings import Settings, SettingsError, load_settings, setting_fields
 from lexcrm.simulator import ami_health, place_simulated_call
@@ -52,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.add_argument("--no-asterisk", action="store_true", help="не запускать Asterisk")
     demo_cmd.add_argument(
         "--no-serve", action="store_true", help="подготовить всё, но не запускать веб"
+    )
+    demo_cmd.add_argument(
+        "--no-phones",
+        action="store_true",
+        help="не запускать демо-телефоны (свои софтфоны регистрируйте сами)",
     )
 
     asterisk = commands.add_parser("asterisk", help="локальный Asterisk")
@@ -206,9 +212,29 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
                 ".venv/bin/lexcrm simulate inbound --from +7XXXXXXXXXX"
             )
     print(demo.accounts_table(accounts, settings))
+    phones = None
+    if not args.no_asterisk and not args.no_phones and DemoPhones.available():
+        # The operator's and the lawyer's desk phones, so that a call can be shown without
+        # a softphone: they ring (the screen-pop appears), answer and speak a phrase.
+        phones = DemoPhones(
+            settings,
+            [p for p in demo.sip_phones(accounts) if p.extension in demo.DEMO_PHONE_EXTENSIONS],
+        )
+        phones.start()
+        print(
+            "Демо-телефоны оператора и юриста запущены: они сами отвечают на звонки. "
+            "Войдите как operator и выполните: "
+            ".venv/bin/lexcrm simulate inbound --from +7XXXXXXXXXX"
+        )
     if args.no_serve:
+        if phones is not None:
+            phones.stop()
         return 0
-    return asyncio.run(_run(settings))
+    try:
+        return asyncio.run(_run(settings))
+    finally:
+        if phones is not None:
+            phones.stop()
 
 
 def _asterisk(args: argparse.Namespace, settings: Settings) -> int:

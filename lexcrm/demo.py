@@ -23,6 +23,8 @@ DEMO_STAFF: tuple[tuple[str, str, Role, str | None], ...] = (
     ("operator", "Новикова Анна Дмитриевна", Role.operator, "1001"),
     ("admin", "Фёдоров Максим Олегович", Role.administrator, None),
 )
+# Desk phones the demo answers itself: the operator's and the lawyer's.
+DEMO_PHONE_EXTENSIONS = frozenset({"1001", "1002"})
 DEMO_CLIENTS: tuple[tuple[str, str], ...] = (
     ("Иванов Иван Иванович", "семейное право"),
     ("Александрова Светлана Петровна", "наследство"),
@@ -67,9 +69,14 @@ async def load_demo_firm(settings: Settings) -> list[DemoAccount]:
             accounts.append(DemoAccount(login, full_name, role, password, extension, sip_password))
         if await core.clients.count_clients() == 0:
             rng = random.SystemRandom()
+            lawyer = await core.employees.find_by_login("lawyer")
             for full_name, topic in DEMO_CLIENTS:
                 await core.clients.add_client(
-                    full_name, [_fictional_mobile_number(rng)], topic=topic, source="демо"
+                    full_name,
+                    [_fictional_mobile_number(rng)],
+                    topic=topic,
+                    source="демо",
+                    lawyer_id=lawyer.id if lawyer else None,
                 )
     return accounts
 

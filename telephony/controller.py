@@ -91,6 +91,7 @@ class CallController:
         self._resync_wanted = asyncio.Event()
         self._events = asyncio.Lock()
         self._masked_codes: set[str] = set()
+        self._masked_entries: list[MaskEntry] | None = None
         self._cdr = CdrReader(config.cdr_file) if config.cdr_file else None
         self._reconcile_wanted = asyncio.Event()
 
@@ -135,6 +136,7 @@ class CallController:
                 event.client_code,
                 self._sealed.pop(event.linkedid, None),
                 event.at,
+                caller_extension=self._caller_extension(event.linkedid),
             )
             self._cards[event.linkedid] = card
             if card is not None and card.is_new:
@@ -156,6 +158,12 @@ class CallController:
             )
             await self._calls.recording_ready(event.linkedid, [str(path) for path in stored])
         self._publish(event)
+
+    def _caller_extension(self, linkedid: str) -> str | None:
+        """The desk phone whose channel started the call, if an employee's did."""
+        view = self._tracker.call(linkedid)
+        first = next((c for c in view.channels if c.uniqueid == linkedid), None) if view else None
+        return first.extension if first else None
 
     async def _screen_pop(self, event: CallRinging) -> None:
         employee = await self._calls.employee_by_extension(event.extension)
@@ -327,7 +335,10 @@ class CallController:
     async def write_masks(self) -> None:
         rows = await self._calls.masking_rows()
         entries = [_mask_entry(row) for row in rows]
+        if entries == self._masked_entries:
+            return  # nothing changed: the dialplan's cached copy stays valid
         await asyncio.to_thread(write_mask_table, self._config.masks_file, entries)
+        self._masked_entries = entries
         self._masked_codes = {entry.client_code for entry in entries}
         log.info("masking table written: %d numbers", len(entries))
 

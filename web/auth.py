@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 
 from aiohttp import web
@@ -19,6 +20,7 @@ LOGIN_CSRF_COOKIE = "lexcrm_login_csrf"
 PUBLIC_PATHS = frozenset({"/login", "/healthz"})
 LOGIN_PATHS = frozenset({"/login"})
 MAX_LOGIN_LENGTH = 64
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 @web.middleware
@@ -73,7 +75,11 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 def _login_page(
     request: web.Request, *, error: str | None, login: str, status: int = 200
 ) -> web.Response:
-    csrf = secrets.token_urlsafe(24)
+    # The browser's token is kept while it has one: a second login page (another tab, or
+    # the redirect of the browser's own /favicon.ico request) must not void the first form.
+    csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not _TOKEN.fullmatch(csrf):
+        csrf = secrets.token_urlsafe(24)
     response = render(
         request, "login.html", {"error": error, "login": login, "login_csrf": csrf}, status=status
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from web.clients import OWN_CLIENTS_ONLY
 from web.keys import SERVICES
 from web.render import current_user, render
 
@@ -11,7 +12,16 @@ from web.render import current_user, render
 async def home(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     assert user is not None  # the session middleware sends anonymous requests to /login
-    return render(request, "home.html", {"role_title": user.employee.role.title_ru})
+    services = request.app[SERVICES]
+    own_only = user.employee.role in OWN_CLIENTS_ONLY
+    clients = await services.clients.list_clients(
+        lawyer_id=user.employee.id if own_only else None, limit=20
+    )
+    return render(
+        request,
+        "home.html",
+        {"role_title": user.employee.role.title_ru, "clients": clients, "own_only": own_only},
+    )
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:

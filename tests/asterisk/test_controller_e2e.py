@@ -226,6 +226,7 @@ async def test_click_to_call_survives_a_controller_restart_without_calling_twice
     assert [r.status for r in requests] == [ClickToCallStatus.originated]
     calls = await eventually(lambda: stack.rows(Call, linkedid=requests[0].channel_id), timeout=15)
     assert len(calls) == 1 and calls[0].client_id == client.id
+    assert calls[0].direction == "outbound"
 
 
 async def _assign(stack: Stack, client_id: int, lawyer_login: str) -> None:
@@ -336,3 +337,36 @@ async def test_healthz_reports_the_link_to_asterisk(
         assert response.status == 503
         assert (await response.json())["status"] == "degraded"
         await client.close()
+
+
+async def test_client_calling_back_reaches_the_employee_who_tried_them(
+    stack: Stack, carrier: AsteriskRuntime, tmp_path: Path
+) -> None:
+    # The carrier simulator answers numbers ending in 0000 with "busy".
+    number = "+79213330000"
+    client = await stack.core.clients.add_client("Орлова Мария Ивановна", [number])
+    lawyer = await stack.core.employees.find_by_login("lawyer")
+    assert lawyer is not None
+    lawyer_phone = SippPhone(tmp_path / "sipp-lawyer", calls=2)
+    lawyer_phone.sip_port = SIPP_LAWYER_PORT
+    lawyer_phone.start()
+    try:
+        request = await stack.core.clicks.request(lawyer.id, client.id)
+        assert stack.controller is not None
+        from crm.events import ClickToCallRequested
+
+        stack.core.bus.publish(ClickToCallRequested(request.id))
+        tried = await eventually(
+            lambda: stack.rows(Call, linkedid=request.channel_id, disposition="busy"), timeout=30
+        )
+        assert tried[0].employee_id == lawyer.id
+        # The masking table now sends this client's calls to the lawyer first.
+        await eventually(lambda: "sticky = 1004" in _read_masks(stack), timeout=10)
+        await call_the_firm(carrier, number, talk_seconds=10)
+        await eventually(lambda: lawyer_phone.received_invites() >= 2, timeout=30)
+    finally:
+        lawyer_phone.stop()
+    invites = lawyer_phone.messages().split("INVITE sip:1004@")
+    # The second call rang the lawyer's phone, showing the client's code, not the queue.
+    assert f"<sip:{client.code}@" in invites[-1]
+    assert_no_digits_of(number, lawyer_phone.messages())

@@ -8,9 +8,11 @@
     panel.textContent = "";
     var title = document.createElement("strong");
     var client = message.client;
-    title.textContent = client
-      ? (client.is_new ? "Новый клиент " : "Звонит ") + client.short_name + " (" + client.code + ")"
-      : "Внутренний звонок";
+    title.textContent = !client
+      ? "Внутренний звонок"
+      : client.is_new
+        ? "Новый клиент (" + client.code + ")"
+        : "Звонит " + client.short_name + " (" + client.code + ")";
     panel.appendChild(title);
     if (client) {
       var topic = document.createElement("p");

@@ -343,6 +343,7 @@ class AsteriskRuntime:
             "lib",
             "lib/keys",
             "spool",
+            "spool/recording",
             "run",
             "log",
             "log/cdr-custom",

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+
+log = logging.getLogger(__name__)
 
 
 class AriError(Exception):
@@ -121,6 +125,92 @@ class AriClient:
 
     async def hangup(self, channel_id: str) -> None:
         await self._request("DELETE", f"channels/{channel_id}")
+
+    async def originate_to_app(self, *, endpoint: str, app: str, channel_id: str) -> None:
+        """Ring `endpoint`; once answered, the channel is handed to Stasis application `app`."""
+        params = {"endpoint": endpoint, "app": app, "channelId": channel_id}
+        await self._request("POST", "channels", params=params)
+
+    async def bridges(self) -> list[dict[str, Any]]:
+        bridges: list[dict[str, Any]] = await self._request("GET", "bridges")
+        return bridges
+
+    async def create_bridge(self, bridge_id: str, kind: str = "mixing") -> dict[str, Any]:
+        bridge: dict[str, Any] = await self._request(
+            "POST", f"bridges/{bridge_id}", params={"type": kind}
+        )
+        return bridge
+
+    async def add_to_bridge(self, bridge_id: str, channel_id: str) -> None:
+        await self._request(
+            "POST", f"bridges/{bridge_id}/addChannel", params={"channel": channel_id}
+        )
+
+    async def destroy_bridge(self, bridge_id: str) -> None:
+        await self._request("DELETE", f"bridges/{bridge_id}")
+
+    async def stored_recordings(self) -> list[dict[str, Any]]:
+        recordings: list[dict[str, Any]] = await self._request("GET", "recordings/stored")
+        return recordings
+
+
+class AriEventStream:
+    """The /ari/events websocket of one Stasis application, kept open with capped backoff.
+
+    Runs in the event loop. Each event (a JSON object) goes to `on_event`; a handler that
+    raises is logged and the stream goes on. Reconnects wait min(1.8**tries, backoff_max)
+    seconds, reset after a successful connection, like the AMI client.
+    """
+
+    def __init__(
+        self,
+        endpoint: AriEndpoint,
+        app: str,
+        on_event: Callable[[dict[str, Any]], Awaitable[None] | None],
+        *,
+        backoff_max: float = 60.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._endpoint = endpoint
+        self._app = app
+        self._on_event = on_event
+        self._backoff_max = backoff_max
+        self._sleep = sleep
+        self.connected = asyncio.Event()
+        self.failures = 0
+
+    async def run(self) -> None:
+        tries = 0
+        authorization = aiohttp.encode_basic_auth(self._endpoint.username, self._endpoint.password)
+        url = self._endpoint.base_url.rstrip("/").replace("http", "ws", 1) + "/ari/events"
+        async with aiohttp.ClientSession(headers={"Authorization": authorization}) as session:
+            while True:
+                try:
+                    async with session.ws_connect(
+                        url, params={"app": self._app}, heartbeat=20
+                    ) as socket:
+                        tries = 0
+                        self.connected.set()
+                        async for message in socket:
+                            if message.type == aiohttp.WSMsgType.TEXT:
+                                await self._deliver(message.json())
+                except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                    level = logging.WARNING if tries == 0 else logging.DEBUG
+                    log.log(level, "ARI events: link down (%s)", type(error).__name__)
+                self.connected.clear()
+                self.failures += 1
+                await self._sleep(min(1.8**tries, self._backoff_max))
+                tries += 1
+
+    async def _deliver(self, event: dict[str, Any]) -> None:
+        try:
+            result = self._on_event(event)
+            if result is not None:
+                await result
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("ARI event %s not handled", event.get("type"))
 
 
 def _error_of(status: int, body: str) -> AriError:

@@ -144,6 +144,7 @@ async def test_login_with_right_password_opens_the_workspace(
     page = await _assert_logged_in_as(client, LAWYER_NAME)
     assert "Юрист" in page
     assert "Рабочее место: Юрист" in page
+    assert "<title>Юрист — lexcrm</title>" in page
 
 
 async def test_login_is_case_insensitive(client: Client, lawyer: Employee) -> None:

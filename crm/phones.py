@@ -11,7 +11,7 @@ MAX_RAW_LENGTH = 64
 
 
 def normalise_phone(raw: str, region: str = "RU") -> str:
-    """The number in E.164 (e.g. "+79211234567"); raises InvalidPhoneNumber if it is not one.
+    """The number in E.164 ("+7" and ten digits for Russia); raises InvalidPhoneNumber if not one.
 
     Numbers without "+" are read in `region`'s national format, so Russian "8 921 …" and
     "921 …" both become "+7 921 …". The error never repeats the input: it may be a

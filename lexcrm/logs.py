@@ -50,6 +50,9 @@ def configure_logging(settings: Settings) -> None:
             settings.log_dir / "lexcrm.log", maxBytes=10_000_000, backupCount=5, encoding="utf-8"
         ),
     ]
+    # panoramisk logs each AMI message whole at DEBUG, caller numbers included: never let
+    # it speak below WARNING, whatever the level of the rest.
+    logging.getLogger("panoramisk").setLevel(logging.WARNING)
     for handler in handlers:
         handler.setFormatter(formatter)
         handler.addFilter(PhoneNumberScrubber())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import stat
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -99,8 +100,13 @@ async def collect_messages(socket: aiohttp.ClientWebSocketResponse, into: list[s
 
 
 async def test_inbound_call_pops_the_lead_card_and_is_recorded_once(
-    stack: Stack, carrier: AsteriskRuntime, tmp_path: Path
+    stack: Stack,
+    asterisk: AsteriskRuntime,
+    carrier: AsteriskRuntime,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     canary = "+79215550011"
     operator_phone = SippPhone(tmp_path / "sipp-op", calls=1)
     operator_phone.sip_port = SIPP_OPERATOR_PORT
@@ -146,6 +152,15 @@ async def test_inbound_call_pops_the_lead_card_and_is_recorded_once(
     # The next call from this number is recognised: the masking table knows the lead.
     table = (await asyncio.to_thread(_read_masks, stack)).split("\n")
     assert f"code = c{lead_id}" in table
+    # No log line of ours, and no file Asterisk keeps besides the recordings, has the number.
+    assert_no_digits_of(canary, "\n".join(record.getMessage() for record in caplog.records))
+    for folder in (asterisk.etc_dir, asterisk.log_dir, asterisk.run_dir / "lib"):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                assert_no_digits_of(canary, path.read_bytes().decode("latin-1"))
+    database = stack.settings.data_dir / "lexcrm.sqlite3"
+    for path in database.parent.glob("lexcrm.sqlite3*"):
+        assert_no_digits_of(canary, path.read_bytes().decode("latin-1"))
 
 
 async def _recording_paths(stack: Stack, linkedid: str) -> list[Path]:

@@ -377,8 +377,14 @@ async def test_client_calling_back_reaches_the_employee_who_tried_them(
         assert tried[0].employee_id == lawyer.id
         # The masking table now sends this client's calls to the lawyer first.
         await eventually(lambda: "sticky = 1004" in _read_masks(stack), timeout=10)
-        await call_the_firm(carrier, number, talk_seconds=10)
+        await call_the_firm(carrier, number, talk_seconds=8)
         await eventually(lambda: lawyer_phone.received_invites() >= 2, timeout=30)
+        # Stopped only once the call is over: a phone that vanishes mid-call leaves Asterisk
+        # resending its BYE to that port, where the next test's phone would receive it.
+        await eventually(
+            lambda: "BYE sip:" in lawyer_phone.messages().rsplit("INVITE sip:", 1)[1],
+            timeout=30,
+        )
     finally:
         lawyer_phone.stop()
     invites = lawyer_phone.messages().split("INVITE sip:1004@")

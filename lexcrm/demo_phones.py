@@ -55,11 +55,12 @@ class DemoPhones:
                 )
             )
             accounts = folder / "accounts"
+            accounts.touch(mode=0o600)  # holds the SIP password: owner-only before writing
+            accounts.chmod(0o600)
             accounts.write_text(
                 f"<sip:{phone.extension}@127.0.0.1:{self._settings.sip_port}>"
                 f";auth_pass={phone.password};answermode=auto;regint=300\n"
             )
-            accounts.chmod(0o600)
             with (folder / "baresip.log").open("wb") as output:
                 self._processes.append(
                     subprocess.Popen(

@@ -14,7 +14,6 @@ from typing import Any
 from crm.calls import CallService, ClickToCallService, MaskingRow
 from crm.events import (
     CallAnswered,
-    CallDirectionKind,
     CallEnded,
     CallEvent,
     CallRinging,
@@ -47,6 +46,7 @@ HandOff = Callable[[str, list[Path]], Awaitable[list[Path]]]
 # clicked has moved on, and a call out of the blue minutes later would surprise everyone.
 CLICK_TO_CALL_MAX_AGE = timedelta(seconds=60)
 MASKS_REFRESH_SECONDS = 30.0
+CLICK_POLL_SECONDS = 2.0
 # The dialplan's lexcrm-record writes <base>-mix.wav, <base>-client.wav, <base>-employee.wav.
 RECORDING_PARTS = ("mix", "client", "employee")
 
@@ -94,6 +94,13 @@ class CallController:
         self._masked_entries: list[MaskEntry] | None = None
         self._cdr = CdrReader(config.cdr_file) if config.cdr_file else None
         self._reconcile_wanted = asyncio.Event()
+        # True once the live calls were resynced after the current AMI login: only then
+        # may the CDRs be compared with the tracker (a stale tracker would misjudge them).
+        self._synced = False
+        self._masks_lock = asyncio.Lock()
+        # Recordings are moved outside the event path: waiting for MixMonitor to close a
+        # file must not hold up other calls' screen-pops.
+        self._background: set[asyncio.Task[None]] = set()
 
     @property
     def ami(self) -> AmiClient:
@@ -148,16 +155,36 @@ class CallController:
         elif isinstance(event, CallEnded):
             self._cards.pop(event.linkedid, None)
             self._sealed.pop(event.linkedid, None)
-            await self._calls.call_ended(
-                event.linkedid, event.disposition, event.answered_by, event.at
-            )
+            if event.inferred and self._cdr is not None:
+                # Ended while we were cut off: the CDRs say how, so the record stays open
+                # for reconciliation rather than being closed with a guess.
+                self._reconcile_wanted.set()
+            else:
+                await self._calls.call_ended(
+                    event.linkedid, event.disposition, event.answered_by, event.at
+                )
             self._masks_dirty.set()  # sticky routing may have changed
         elif isinstance(event, RecordingReady):
-            stored = await self._hand_off(
-                event.linkedid, [self._config.host_path(name) for name in event.files]
-            )
-            await self._calls.recording_ready(event.linkedid, [str(path) for path in stored])
+            files = [self._config.host_path(name) for name in event.files]
+            self._in_background(self._store_recording(event.linkedid, files))
         self._publish(event)
+
+    def _in_background(self, work: Awaitable[None]) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background work of the controller failed")
+
+        task = asyncio.create_task(guarded(), name="controller-background")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _store_recording(self, linkedid: str, files: list[Path]) -> None:
+        stored = await self._hand_off(linkedid, files)
+        await self._calls.recording_ready(linkedid, [str(path) for path in stored])
 
     def _caller_extension(self, linkedid: str) -> str | None:
         """The desk phone whose channel started the call, if an employee's did."""
@@ -179,6 +206,8 @@ class CallController:
     def _on_ami_state(self, health: AmiHealth) -> None:
         if health.state == AmiState.CONNECTED:
             self._resync_wanted.set()
+        else:
+            self._synced = False
 
     async def _resync_after_connect(self) -> None:
         """After every (re)connect: what is live now, per Asterisk, replaces what we thought."""
@@ -186,24 +215,32 @@ class CallController:
             await self._resync_wanted.wait()
             self._resync_wanted.clear()
             try:
-                messages = await self._ami.send_action({"Action": "CoreShowChannels"})
-            except (AmiUnavailable, TimeoutError) as error:
-                log.warning("resync after reconnect failed: %s", type(error).__name__)
-                continue
-            channels = [
-                {str(k): str(v) for k, v in dict(m).items()}
-                for m in messages
-                if dict(m).get("Event") == "CoreShowChannel"
-            ]
-            recovered = await self._recover_announcements(channels)
-            async with self._events:
-                for event in recovered:
-                    for domain_event in self._tracker.feed(event):
-                        await self._handle_safely(domain_event)
-                for domain_event in self._tracker.resync(channels, datetime.now(UTC)):
+                await self._resync()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("resync after reconnect failed (%s); retrying", type(error).__name__)
+                await asyncio.sleep(5)
+                if self._ami.health().state == AmiState.CONNECTED:
+                    self._resync_wanted.set()
+
+    async def _resync(self) -> None:
+        messages = await self._ami.send_action({"Action": "CoreShowChannels"})
+        channels = [
+            {str(k): str(v) for k, v in dict(m).items()}
+            for m in messages
+            if dict(m).get("Event") == "CoreShowChannel"
+        ]
+        recovered = await self._recover_announcements(channels)
+        async with self._events:
+            for event in recovered:
+                for domain_event in self._tracker.feed(event):
                     await self._handle_safely(domain_event)
-            # Now that the live calls are known, the CDRs tell what ended meanwhile.
-            self._reconcile_wanted.set()
+            for domain_event in self._tracker.resync(channels, datetime.now(UTC)):
+                await self._handle_safely(domain_event)
+        # Now that the live calls are known, the CDRs tell what ended meanwhile.
+        self._synced = True
+        self._reconcile_wanted.set()
 
     async def _recover_announcements(self, channels: list[dict[str, str]]) -> list[dict[str, str]]:
         """The dialplan's announcements of calls we did not see start, rebuilt from the
@@ -266,6 +303,8 @@ class CallController:
                 async with asyncio.timeout(self._config.reconcile_interval):
                     await self._reconcile_wanted.wait()
             self._reconcile_wanted.clear()
+            if not self._synced:
+                continue  # cut off from Asterisk, or not resynced yet: the tracker is stale
             try:
                 await self.reconcile()
             except asyncio.CancelledError:
@@ -277,18 +316,23 @@ class CallController:
         """Record every call in the CDR file that the controller has no ended record of."""
         if self._cdr is None:
             return 0
-        cdr_calls = await asyncio.to_thread(self._cdr.read_new)
+        cdr_calls, offset = await asyncio.to_thread(self._cdr.read_new)
         rebuilt = 0
         async with self._events:
             live = self._tracker.active_calls()
             for call in cdr_calls.values():
                 if call.linkedid in live:
-                    continue  # still going: the live events will finish it
+                    # Still going (a queue attempt's leg is written before the end): kept
+                    # for the next pass, with the lines still to come.
+                    self._cdr.defer(call)
+                    continue
                 existing = await self._calls.get_call(call.linkedid)
                 if existing is not None and existing.ended_at is not None:
                     continue
                 await self._rebuild(call)
                 rebuilt += 1
+        # Only now are these lines done with: a failure above reads them again next time.
+        self._cdr.commit(offset)
         if rebuilt:
             log.info("rebuilt %d calls from CDRs", rebuilt)
             self._masks_dirty.set()
@@ -297,7 +341,7 @@ class CallController:
     async def _rebuild(self, call: CdrCall) -> None:
         await self._calls.call_started(
             call.linkedid,
-            call.direction or CallDirectionKind.inbound,
+            call.direction or call.guessed_direction,
             call.client_code,
             call.sealed_number,
             call.started_at,
@@ -311,8 +355,7 @@ class CallController:
         files = [self._config.host_path(name) for name in call.recording_files]
         files = [path for path in files if path.exists()]
         if files:
-            stored = await self._hand_off(call.linkedid, files)
-            await self._calls.recording_ready(call.linkedid, [str(path) for path in stored])
+            self._in_background(self._store_recording(call.linkedid, files))
 
     # --- masking table -------------------------------------------------------------------
     async def _keep_masks_current(self) -> None:
@@ -333,24 +376,35 @@ class CallController:
                 self._masks_dirty.set()
 
     async def write_masks(self) -> None:
-        rows = await self._calls.masking_rows()
-        entries = [_mask_entry(row) for row in rows]
-        if entries == self._masked_entries:
-            return  # nothing changed: the dialplan's cached copy stays valid
-        await asyncio.to_thread(write_mask_table, self._config.masks_file, entries)
-        self._masked_entries = entries
-        self._masked_codes = {entry.client_code for entry in entries}
+        # One writer at a time: an older snapshot must never be written after a newer one.
+        async with self._masks_lock:
+            rows = await self._calls.masking_rows()
+            entries = [_mask_entry(row) for row in rows]
+            if entries == self._masked_entries:
+                return  # nothing changed: the dialplan's cached copy stays valid
+            await asyncio.to_thread(write_mask_table, self._config.masks_file, entries)
+            self._masked_entries = entries
+            self._masked_codes = {entry.client_code for entry in entries}
         log.info("masking table written: %d numbers", len(entries))
 
     # --- click-to-call -------------------------------------------------------------------
     async def _place_clicks(self, click_requests: asyncio.Queue[object]) -> None:
-        # Clicks stored while the controller was away come first.
-        for request in await self._clicks.unfinished():
-            await self.place_click(request.id)
+        # The bus wakes us at once; the stored requests are also polled, so that clicks
+        # stored while we were away, or by a web process elsewhere, are placed too.
         while True:
-            item = await click_requests.get()
-            if isinstance(item, ClickToCallRequested):
-                await self.place_click(item.request_id)
+            try:
+                for request in await self._clicks.unfinished():
+                    if request.status == ClickToCallStatus.pending:
+                        await self.place_click(request.id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("stored click-to-call requests could not be read")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLICK_POLL_SECONDS):
+                    item = await click_requests.get()
+                    if isinstance(item, ClickToCallRequested):
+                        await self.place_click(item.request_id)
 
     async def place_click(self, request_id: str) -> None:
         """Ring the employee's phone; once answered, the dialplan dials the client.
@@ -366,7 +420,13 @@ class CallController:
             raise
         except Exception:
             log.exception("click-to-call %s failed", request_id)
-            await self._clicks.finish(request_id, ClickToCallStatus.failed, "внутренняя ошибка")
+            # Failed only if it never reached Asterisk: an error after the originate must
+            # not invite the employee to click again and dial the client twice.
+            with contextlib.suppress(Exception):
+                if await self._calls.get_call(f"c2c-{request_id}") is None:
+                    await self._clicks.finish(
+                        request_id, ClickToCallStatus.failed, "внутренняя ошибка"
+                    )
 
     async def _place_click(self, request_id: str) -> None:
         request = await self._clicks.claim(request_id)
@@ -384,6 +444,9 @@ class CallController:
             return
         if client.code not in self._masked_codes:
             await self.write_masks()  # a client added a moment ago: the dialplan needs it
+        if client.code not in self._masked_codes:
+            await self._clicks.finish(request.id, ClickToCallStatus.failed, "у клиента нет номера")
+            return
         name = _caller_id_name(client.short_name)
         async with AriClient(self._config.ari) as ari:
             if await ari.get_channel(request.channel_id) is not None:
@@ -400,7 +463,14 @@ class CallController:
                 )
             except ChannelIdInUse:
                 pass  # placed already by an earlier attempt: exactly what we want
-            except (AriUnavailable, AriError) as error:
+            except AriUnavailable as error:
+                # No answer in time does not mean nothing happened: look before failing.
+                if await ari.get_channel(request.channel_id) is None:
+                    await self._clicks.finish(
+                        request.id, ClickToCallStatus.failed, f"Asterisk: {type(error).__name__}"
+                    )
+                    return
+            except AriError as error:
                 await self._clicks.finish(
                     request.id, ClickToCallStatus.failed, f"Asterisk: {type(error).__name__}"
                 )

@@ -47,6 +47,18 @@ class CdrCall:
     legs: list[dict[str, str]] = field(default_factory=list)
 
     @property
+    def guessed_direction(self) -> CallDirectionKind:
+        """For calls the dialplan did not label: from who placed the legs."""
+        if self.linkedid.startswith("c2c-"):
+            return CallDirectionKind.outbound
+        for leg in self.legs:
+            if _TRUNK_CHANNEL.match(leg["channel"]):
+                return CallDirectionKind.inbound
+            if _TRUNK_CHANNEL.match(leg["dstchannel"]):
+                return CallDirectionKind.outbound
+        return CallDirectionKind.internal
+
+    @property
     def disposition(self) -> Disposition:
         if self.answered_by is not None:
             return Disposition.answered
@@ -74,19 +86,27 @@ def _extension(channel: str) -> str | None:
     return match.group(1) if match else None
 
 
-def parse_cdr_lines(lines: Iterable[str]) -> dict[str, CdrCall]:
-    """Per linkedid, in the order calls first appear. Malformed lines are skipped."""
-    calls: dict[str, CdrCall] = {}
+def parse_cdr_legs(lines: Iterable[str]) -> dict[str, list[dict[str, str]]]:
+    """CDR lines grouped by linkedid, in the order calls first appear; malformed ones skipped."""
+    legs: dict[str, list[dict[str, str]]] = {}
     for row in csv.reader(lines):
         if len(row) != len(COLUMNS):
             continue
         leg = dict(zip(COLUMNS, row, strict=True))
+        if leg["linkedid"] and _time(leg["start"]) is not None and _time(leg["end"]) is not None:
+            legs.setdefault(leg["linkedid"], []).append(leg)
+    return legs
+
+
+def build_call(legs: list[dict[str, str]]) -> CdrCall:
+    """One call from all its legs (at least one)."""
+    first = legs[0]
+    started_at, ended_at = _time(first["start"]), _time(first["end"])
+    assert started_at is not None and ended_at is not None  # checked when parsed
+    call = CdrCall(first["linkedid"], started_at, ended_at)
+    for leg in legs:
         started, ended = _time(leg["start"]), _time(leg["end"])
-        if not leg["linkedid"] or started is None or ended is None:
-            continue
-        call = calls.get(leg["linkedid"])
-        if call is None:
-            call = calls[leg["linkedid"]] = CdrCall(leg["linkedid"], started, ended)
+        assert started is not None and ended is not None  # checked when parsed
         call.legs.append(leg)
         call.started_at = min(call.started_at, started)
         call.ended_at = max(call.ended_at, ended)
@@ -106,33 +126,50 @@ def parse_cdr_lines(lines: Iterable[str]) -> dict[str, CdrCall]:
         if employee is not None and call.answered_by is None:
             call.answered_by = employee
             call.answered_at = answered
-    return calls
+    return call
+
+
+def parse_cdr_lines(lines: Iterable[str]) -> dict[str, CdrCall]:
+    return {linkedid: build_call(legs) for linkedid, legs in parse_cdr_legs(lines).items()}
 
 
 class CdrReader:
     """Reads the CDR file from where it stopped last time (byte offset kept in memory).
 
     On start the whole file is read once; calls already recorded are skipped by the caller,
-    so reading a line twice is harmless.
+    so reading a line twice is harmless. The offset moves only when the caller commits,
+    after it has dealt with what it read; calls still live are deferred and come back,
+    joined by their later lines, on the next read.
     """
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._offset = 0
-        self._partial = ""
+        self._deferred: dict[str, list[dict[str, str]]] = {}
 
-    def read_new(self) -> dict[str, CdrCall]:
+    def read_new(self) -> tuple[dict[str, CdrCall], int]:
+        """Calls of the lines since the last commit (plus deferred ones), and the new offset."""
+        offset = self._offset
         try:
             with self._path.open("rb") as cdr:
                 size = cdr.seek(0, io.SEEK_END)
-                if size < self._offset:  # rotated or replaced: start over
-                    self._offset, self._partial = 0, ""
-                cdr.seek(self._offset)
+                if size < offset:  # rotated or replaced: start over
+                    offset = 0
+                cdr.seek(offset)
                 data = cdr.read()
         except FileNotFoundError:
-            return {}
-        self._offset += len(data)
-        text = self._partial + data.decode("utf-8", errors="replace")
-        lines = text.split("\n")
-        self._partial = lines.pop()  # a line Asterisk is still writing
-        return parse_cdr_lines(line for line in lines if line)
+            data = b""
+        complete = data[: data.rfind(b"\n") + 1]  # a line Asterisk is still writing waits
+        legs = dict(self._deferred)
+        self._deferred = {}
+        text = complete.decode("utf-8", errors="replace")
+        for linkedid, new_legs in parse_cdr_legs(line for line in text.split("\n") if line).items():
+            legs[linkedid] = legs.get(linkedid, []) + new_legs
+        calls = {linkedid: build_call(call_legs) for linkedid, call_legs in legs.items()}
+        return calls, offset + len(complete)
+
+    def defer(self, call: CdrCall) -> None:
+        self._deferred[call.linkedid] = list(call.legs)
+
+    def commit(self, offset: int) -> None:
+        self._offset = offset

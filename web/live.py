@@ -34,12 +34,17 @@ class LiveHub:
     async def send(self, employee_id: int, payload: dict[str, Any]) -> None:
         for socket in list(self._sockets.get(employee_id, ())):
             try:
-                await socket.send_json(payload)
-            except (ConnectionError, RuntimeError):
+                # A browser that stopped reading (a laptop asleep) must not hold up the
+                # screen-pops of everyone else.
+                async with asyncio.timeout(SEND_TIMEOUT):
+                    await socket.send_json(payload)
+            except (ConnectionError, RuntimeError, TimeoutError):
                 self.remove(employee_id, socket)
+                await socket.close()
 
 
 HUB = web.AppKey("live_hub", LiveHub)
+SEND_TIMEOUT = 2.0
 
 
 def card_payload(card: ClientCard | None) -> dict[str, Any] | None:
@@ -77,8 +82,13 @@ async def live_hub_ctx(app: web.Application) -> AsyncIterator[None]:
         async with bus.subscribe(ScreenPop) as queue:
             while True:
                 event = await queue.get()
-                if isinstance(event, ScreenPop):
-                    await hub.send(event.employee_id, screen_pop_payload(event))
+                try:
+                    if isinstance(event, ScreenPop):
+                        await hub.send(event.employee_id, screen_pop_payload(event))
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("a screen-pop could not be sent")
 
     task = asyncio.create_task(forward(), name="live-hub")
     yield

@@ -288,3 +288,23 @@ class WebSession(Base):
 
     def __repr__(self) -> str:
         return f"WebSession(employee_id={self.employee_id!r}, ended_at={self.ended_at!r})"
+
+
+class JournalOutcome(StrEnum):
+    allowed = "allowed"
+    denied = "denied"
+
+
+class JournalEntry(Base):
+    """The employee-activity journal: who looked at, exported or was refused what, when."""
+
+    __tablename__ = "journal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[JournalOutcome] = mapped_column(_string_enum(JournalOutcome))
+    detail: Mapped[str | None] = mapped_column(String(500))

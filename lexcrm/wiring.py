@@ -15,6 +15,7 @@ from crm.calls import CallService, ClickToCallService
 from crm.crypto import KeyRing, PersonalDataCipher
 from crm.db import create_engine, create_sessionmaker, upgrade_database_async
 from crm.events import ClickToCallRequested
+from crm.journal import JournalService
 from crm.masking import AsteriskMaskingSecrets
 from crm.services import ClientService, EmployeeService, WebSessionService
 from lexcrm.asterisk_runtime import AsteriskRuntime
@@ -46,6 +47,7 @@ class Core:
     calls: CallService
     clicks: ClickToCallService
     bus: EventBus
+    journal: JournalService
 
 
 @contextlib.asynccontextmanager
@@ -69,6 +71,7 @@ async def open_core(settings: Settings, *, migrate: bool = True) -> AsyncIterato
             calls=CallService(sessionmaker, clients, AsteriskMaskingSecrets.derive(keyring)),
             clicks=ClickToCallService(sessionmaker),
             bus=EventBus(),
+            journal=JournalService(sessionmaker),
         )
     finally:
         await engine.dispose()
@@ -92,6 +95,7 @@ def build_web_app(
             calls=core.calls,
             clicks=core.clicks,
             bus=core.bus,
+            journal=core.journal,
             telephony_health=telephony_health,
         ),
     )

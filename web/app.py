@@ -7,6 +7,7 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
+from crm.formatting import format_date, format_money
 from web import auth, callbacks, clients, live, views
 from web.keys import CONFIG, SERVICES, TEMPLATES, WebConfig, WebServices
 
@@ -19,11 +20,14 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
     app = web.Application(middlewares=[auth.session_middleware, auth.csrf_middleware])
     app[CONFIG] = config
     app[SERVICES] = services
-    app[TEMPLATES] = jinja2.Environment(
+    templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    templates.filters["date_ru"] = format_date
+    templates.filters["money"] = format_money
+    app[TEMPLATES] = templates
     app.cleanup_ctx.append(live.live_hub_ctx)
     app.add_routes(
         [

@@ -6,11 +6,10 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from crm.roles import Role
+from crm.permissions import Action, scope_of
 from web.keys import SERVICES
 from web.render import current_user, render
 
-CALL_CENTRE_ROLES = frozenset({Role.operator, Role.call_centre_head, Role.director})
 REASONS = {
     "abandoned": "клиент не дождался ответа",
     "no_answer": "никто не ответил",
@@ -30,7 +29,11 @@ def countdown(due: datetime, now: datetime) -> str:
 async def callbacks(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     assert user is not None
-    if user.employee.role not in CALL_CENTRE_ROLES:
+    allowed = scope_of(user.employee.role, Action.view_callbacks) is not None
+    await request.app[SERVICES].journal.record(
+        user.employee.id, Action.view_callbacks.value, allowed=allowed
+    )
+    if not allowed:
         raise web.HTTPForbidden(text="Список перезвонов — для колл-центра и руководителя")
     now = datetime.now(UTC)
     rows = [

@@ -7,42 +7,59 @@ from aiohttp import web
 from crm.errors import NoSuchClient
 from crm.events import ClickToCallRequested
 from crm.models import Client
+from crm.permissions import Action, Scope, may, scope_of
 from crm.roles import Role
 from web.keys import SERVICES, CurrentUser
 from web.render import current_user, render
 
-# Lawyers and court representatives work with their own clients only.
-OWN_CLIENTS_ONLY = frozenset({Role.lawyer, Role.court_representative})
+# Jobs whose client lists show their own clients only (crm.permissions: own scope).
+OWN_CLIENTS_ONLY = frozenset(
+    role for role in Role if scope_of(role, Action.view_client) is Scope.own
+)
 
 
-async def _client_for(request: web.Request) -> tuple[CurrentUser, Client]:
+async def _client_for(request: web.Request, action: Action) -> tuple[CurrentUser, Client]:
+    """The client in the URL if this employee may do `action` on them; journaled either way."""
     user = current_user(request)
     assert user is not None
+    services = request.app[SERVICES]
     try:
         client_id = int(request.match_info["client_id"])
-        client = await request.app[SERVICES].clients.get_client(client_id)
+        client = await services.clients.get_client(client_id)
     except (ValueError, NoSuchClient):
         raise web.HTTPNotFound(text="Клиент не найден") from None
-    if user.employee.role in OWN_CLIENTS_ONLY and client.lawyer_id != user.employee.id:
-        raise web.HTTPForbidden(text="Это клиент другого сотрудника")
+    allowed = may(
+        user.employee.role, action, owner_id=client.lawyer_id, employee_id=user.employee.id
+    )
+    await services.journal.record(
+        user.employee.id, action.value, object_type="client", object_id=client.id, allowed=allowed
+    )
+    if not allowed:
+        raise web.HTTPForbidden(text="Нет доступа к этому клиенту")
     return user, client
 
 
 async def client_card(request: web.Request) -> web.StreamResponse:
-    user, client = await _client_for(request)
+    user, client = await _client_for(request, Action.view_client)
     return render(
         request,
         "client.html",
         {
             "client": client,
             "calling": request.query.get("calling") == "1",
-            "can_call": bool(user.employee.sip_extension),
+            "can_call": bool(user.employee.sip_extension)
+            and may(
+                user.employee.role,
+                Action.call_client,
+                owner_id=client.lawyer_id,
+                employee_id=user.employee.id,
+            ),
         },
     )
 
 
 async def call_client(request: web.Request) -> web.StreamResponse:
-    user, client = await _client_for(request)
+    user, client = await _client_for(request, Action.call_client)
     if not user.employee.sip_extension:
         raise web.HTTPConflict(text="У вас нет рабочего телефона: звонок невозможен")
     services = request.app[SERVICES]

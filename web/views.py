@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from crm.permissions import Action, scope_of
 from web.clients import OWN_CLIENTS_ONLY
 from web.keys import SERVICES
 from web.render import current_user, render
@@ -20,7 +21,12 @@ async def home(request: web.Request) -> web.StreamResponse:
     return render(
         request,
         "home.html",
-        {"role_title": user.employee.role.title_ru, "clients": clients, "own_only": own_only},
+        {
+            "role_title": user.employee.role.title_ru,
+            "clients": clients,
+            "own_only": own_only,
+            "can_see_callbacks": scope_of(user.employee.role, Action.view_callbacks) is not None,
+        },
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crm.calls import CallService, ClickToCallService
 from crm.crypto import KeyRing, PersonalDataCipher
 from crm.db import create_engine, create_sessionmaker, upgrade_database_async
+from crm.journal import JournalService
 from crm.masking import AsteriskMaskingSecrets
 from crm.models import Employee
 from crm.roles import Role
@@ -113,6 +114,7 @@ def web_services(
         calls=CallService(sessionmaker, clients, AsteriskMaskingSecrets.derive(keyring)),
         clicks=ClickToCallService(sessionmaker),
         bus=EventBus(),
+        journal=JournalService(sessionmaker),
     )
 
 

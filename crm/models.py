@@ -143,6 +143,8 @@ class Client(Base):
     full_name: Mapped[str] = mapped_column(String(200))
     # "Фамилия И. О.": what Asterisk shows as the caller's name.
     short_name: Mapped[str] = mapped_column(String(100))
+    # crm.formatting.search_key(full_name): what name search compares (case and ё folded).
+    name_key: Mapped[str] = mapped_column(String(200), index=True, server_default="")
     first_contact_on: Mapped[date] = mapped_column(Date)
     topic: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str | None] = mapped_column(String(100))

@@ -23,6 +23,7 @@ from crm.errors import (
     NoSuchEmployee,
     SipExtensionTaken,
 )
+from crm.formatting import search_key
 from crm.models import Client, ClientPhone, Employee, WebSession, utc_now
 from crm.passwords import (
     check_password_strength,
@@ -167,6 +168,10 @@ class EmployeeService:
             raise NoSuchEmployee()
         return employee
 
+    async def list_employees(self) -> list[Employee]:
+        async with self._sessionmaker() as session:
+            return list(await session.scalars(select(Employee).order_by(Employee.full_name)))
+
     async def find_by_login(self, login: str) -> Employee | None:
         async with self._sessionmaker() as session:
             return await EmployeeRepository(session).get_by_login(normalise_login(login))
@@ -235,6 +240,7 @@ class ClientService:
         client = Client(
             full_name=full_name,
             short_name=short_name_of(full_name)[:100],
+            name_key=search_key(full_name),
             first_contact_on=first_contact_on or now.astimezone(self._firm_timezone).date(),
             topic=_optional_text(topic, "Тема", 200),
             source=_optional_text(source, "Источник", 100),
@@ -306,6 +312,23 @@ class ClientService:
             )
             for phone in phones
         ]
+
+    async def search_clients(
+        self, query: str, *, lawyer_id: int | None = None, limit: int = 50
+    ) -> list[Client]:
+        """Clients whose name contains `query` (any case, ё as е), or whose code it is."""
+        key = search_key(query)[:100]
+        if not key:
+            return []
+        async with self._sessionmaker() as session:
+            condition = Client.name_key.contains(key, autoescape=True)
+            code = key.removeprefix("c")
+            if code.isdigit():
+                condition = condition | (Client.id == int(code))
+            statement = select(Client).where(condition).order_by(Client.full_name).limit(limit)
+            if lawyer_id is not None:
+                statement = statement.where(Client.lawyer_id == lawyer_id)
+            return list(await session.scalars(statement))
 
     async def list_clients(self, *, lawyer_id: int | None = None, limit: int = 50) -> list[Client]:
         """The newest clients, or a lawyer's own; a start page's list, not a search."""

@@ -66,3 +66,18 @@ async def call_client(request: web.Request) -> web.StreamResponse:
     stored = await services.clicks.request(user.employee.id, client.id)
     services.bus.publish(ClickToCallRequested(stored.id))
     raise web.HTTPSeeOther(location=f"/clients/{client.id}?calling=1")
+
+
+async def client_search(request: web.Request) -> web.StreamResponse:
+    """Search by name (any case, ё as е) or code; lawyers search their own clients only."""
+    user = current_user(request)
+    assert user is not None
+    scope = scope_of(user.employee.role, Action.view_client)
+    if scope is None:
+        raise web.HTTPForbidden(text="Нет доступа к клиентам")
+    query = request.query.get("q", "").strip()[:100]
+    own = user.employee.id if scope is Scope.own else None
+    results = (
+        await request.app[SERVICES].clients.search_clients(query, lawyer_id=own) if query else []
+    )
+    return render(request, "clients.html", {"query": query, "results": results})

@@ -60,3 +60,52 @@ async def test_administrator_has_no_client_cards(
     browser = await new_client()
     await log_in(browser, "boss-admin", "correct horse battery")
     assert (await browser.get(f"/clients/{client.id}")).status == 403
+
+
+async def test_search_ignores_case_and_yo_and_finds_codes(
+    new_client: ClientFactory, web_services: WebServices, lawyer: Employee
+) -> None:
+    await web_services.employees.create_employee(
+        "operator1", "Оператор Один", Role.operator, "correct horse battery"
+    )
+    pyotr = await web_services.clients.add_client("Фёдоров Пётр Ильич", [], lawyer_id=lawyer.id)
+    anna = await web_services.clients.add_client("Федорова Анна", [])
+    browser = await new_client()
+    await log_in(browser, "operator1", "correct horse battery")
+    for query in ("федоров", "ФЁДОРОВ", "Федоров"):
+        text = await (await browser.get("/clients", params={"q": query})).text()
+        assert "Фёдоров Пётр Ильич" in text and "Федорова Анна" in text, query
+    text = await (await browser.get("/clients", params={"q": anna.code})).text()
+    assert "Федорова Анна" in text and "Фёдоров Пётр" not in text
+    text = await (await browser.get("/clients", params={"q": "<script>"})).text()
+    assert "<script>" not in text.split("<main>")[1] and "Ничего не найдено" in text
+    # A lawyer finds only their own clients.
+    mine = await new_client()
+    await log_in(mine, LAWYER_LOGIN, LAWYER_PASSWORD)
+    text = await (await mine.get("/clients", params={"q": "федоров"})).text()
+    assert "Фёдоров Пётр Ильич" in text and "Федорова Анна" not in text
+    assert f"/clients/{pyotr.id}" in text
+
+
+async def test_journal_for_the_director_only_with_a_filter_by_employee(
+    new_client: ClientFactory, web_services: WebServices, lawyer: Employee
+) -> None:
+    director = await web_services.employees.create_employee(
+        "director1", "Директор Первый", Role.director, "correct horse battery"
+    )
+    other = await web_services.clients.add_client("Зайцев Олег Петрович", [])
+    lawyer_browser = await new_client()
+    await log_in(lawyer_browser, LAWYER_LOGIN, LAWYER_PASSWORD)
+    assert (await lawyer_browser.get(f"/clients/{other.id}")).status == 403
+    assert (await lawyer_browser.get("/journal")).status == 403
+
+    boss = await new_client()
+    await log_in(boss, "director1", "correct horse battery")
+    await boss.get(f"/clients/{other.id}")
+    page = await (await boss.get("/journal", params={"employee": str(lawyer.id)})).text()
+    assert "открыл карточку клиента" in page and "отказано" in page and "открыл журнал" in page
+    assert "Директор Первый" not in page.split("<tbody>")[1]  # filtered to the lawyer
+    everyone = await (await boss.get("/journal")).text()
+    assert "Директор Первый" in everyone.split("<tbody>")[1]
+    assert (await boss.get("/journal", params={"employee": "x"})).status == 400
+    assert director.id != lawyer.id

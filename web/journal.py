@@ -1,0 +1,49 @@
+"""The employee-activity journal page: who opened, called or was refused what, and when."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from crm.permissions import Action, scope_of
+from web.keys import SERVICES
+from web.render import current_user, render
+
+FIRM_TIME = ZoneInfo("Europe/Moscow")
+ACTIONS = {
+    "view_client": "открыл карточку клиента",
+    "call_client": "позвонил клиенту",
+    "view_callbacks": "открыл список перезвонов",
+    "view_journal": "открыл журнал",
+}
+
+
+async def journal(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    assert user is not None
+    services = request.app[SERVICES]
+    allowed = scope_of(user.employee.role, Action.view_journal) is not None
+    await services.journal.record(user.employee.id, Action.view_journal.value, allowed=allowed)
+    if not allowed:
+        raise web.HTTPForbidden(text="Журнал доступен руководству и администратору")
+    try:
+        employee_id = int(request.query["employee"]) if request.query.get("employee") else None
+    except ValueError:
+        raise web.HTTPBadRequest(text="Неверный сотрудник в фильтре") from None
+    employees = {e.id: e for e in await services.employees.list_employees()}
+    rows = [
+        {
+            "at": entry.at.astimezone(FIRM_TIME),
+            "employee": employees.get(entry.employee_id) if entry.employee_id else None,
+            "action": ACTIONS.get(entry.action, entry.action),
+            "object": f"{entry.object_type} {entry.object_id}" if entry.object_type else "",
+            "denied": entry.outcome.value == "denied",
+        }
+        for entry in await services.journal.entries(employee_id=employee_id)
+    ]
+    return render(
+        request,
+        "journal.html",
+        {"rows": rows, "employees": list(employees.values()), "selected": employee_id},
+    )

@@ -25,3 +25,26 @@ def format_money(kopecks: int | None) -> str:
 def search_key(text: str) -> str:
     """What Cyrillic search compares: lower case, ё as е, spaces folded."""
     return " ".join(text.casefold().replace("ё", "е").split())
+
+
+MAX_KOPECKS = 10**15  # a trillion roubles: anything above is a typing error, not a contract
+
+
+def parse_money(text: str) -> int:
+    """Kopecks from what a person types: "1 250 000,50", "1250000.5", "1 250 000 ₽".
+
+    Raises ValueError with a Russian message on anything else (letters, three decimals,
+    negative or absurd sums), so the form can say what is wrong.
+    """
+    cleaned = text.replace(NBSP, "").replace(NARROW_NBSP, "").replace(" ", "")
+    cleaned = cleaned.removesuffix("₽").removesuffix("руб.").removesuffix("р.")
+    cleaned = cleaned.replace(",", ".")
+    if not cleaned or cleaned.count(".") > 1:
+        raise ValueError("Сумма: введите число, например 150 000,00")
+    rubles, _, cents = cleaned.partition(".")
+    if not rubles.isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
+        raise ValueError("Сумма: введите число, например 150 000,00")
+    kopecks = int(rubles) * 100 + int(cents.ljust(2, "0") or 0)
+    if kopecks <= 0 or kopecks > MAX_KOPECKS:
+        raise ValueError("Сумма должна быть больше нуля и разумной")
+    return kopecks

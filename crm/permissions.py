@@ -12,6 +12,8 @@ class Action(StrEnum):
     call_client = "call_client"
     view_callbacks = "view_callbacks"
     view_journal = "view_journal"
+    view_contracts = "view_contracts"
+    add_contract = "add_contract"
 
 
 class Scope(StrEnum):
@@ -27,48 +29,64 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.call_client: NONE,
         Action.view_callbacks: Scope.all,
         Action.view_journal: Scope.all,
+        Action.view_contracts: Scope.all,
+        Action.add_contract: NONE,
     },
     Role.lawyer: {
         Action.view_client: Scope.own,
         Action.call_client: Scope.own,
         Action.view_callbacks: NONE,
         Action.view_journal: NONE,
+        Action.view_contracts: Scope.own,
+        Action.add_contract: Scope.own,
     },
     Role.court_representative: {
         Action.view_client: Scope.own,
         Action.call_client: Scope.own,
         Action.view_callbacks: NONE,
         Action.view_journal: NONE,
+        Action.view_contracts: Scope.own,
+        Action.add_contract: NONE,
     },
     Role.reception: {
         Action.view_client: Scope.all,
         Action.call_client: NONE,
         Action.view_callbacks: NONE,
         Action.view_journal: NONE,
+        Action.view_contracts: NONE,
+        Action.add_contract: NONE,
     },
     Role.cashier: {
         Action.view_client: Scope.all,
         Action.call_client: NONE,
         Action.view_callbacks: NONE,
         Action.view_journal: NONE,
+        Action.view_contracts: Scope.all,
+        Action.add_contract: NONE,
     },
     Role.call_centre_head: {
         Action.view_client: Scope.all,
         Action.call_client: Scope.all,
         Action.view_callbacks: Scope.department,
         Action.view_journal: Scope.department,
+        Action.view_contracts: NONE,
+        Action.add_contract: NONE,
     },
     Role.operator: {
         Action.view_client: Scope.all,
         Action.call_client: Scope.all,
         Action.view_callbacks: Scope.department,
         Action.view_journal: NONE,
+        Action.view_contracts: NONE,
+        Action.add_contract: NONE,
     },
     Role.administrator: {
         Action.view_client: NONE,
         Action.call_client: NONE,
         Action.view_callbacks: NONE,
         Action.view_journal: Scope.all,
+        Action.view_contracts: NONE,
+        Action.add_contract: NONE,
     },
 }
 

@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from crm.calls import CallService, ClickToCallService
+from crm.contracts import ContractService
 from crm.crypto import KeyRing, PersonalDataCipher
 from crm.db import create_engine, create_sessionmaker, upgrade_database_async
 from crm.events import ClickToCallRequested
@@ -48,6 +49,7 @@ class Core:
     clicks: ClickToCallService
     bus: EventBus
     journal: JournalService
+    contracts: ContractService
 
 
 @contextlib.asynccontextmanager
@@ -72,6 +74,7 @@ async def open_core(settings: Settings, *, migrate: bool = True) -> AsyncIterato
             clicks=ClickToCallService(sessionmaker),
             bus=EventBus(),
             journal=JournalService(sessionmaker),
+            contracts=ContractService(sessionmaker),
         )
     finally:
         await engine.dispose()
@@ -96,6 +99,7 @@ def build_web_app(
             clicks=core.clicks,
             bus=core.bus,
             journal=core.journal,
+            contracts=core.contracts,
             telephony_health=telephony_health,
         ),
     )

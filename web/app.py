@@ -8,7 +8,7 @@ import jinja2
 from aiohttp import web
 
 from crm.formatting import format_date, format_money
-from web import auth, callbacks, clients, journal, live, views
+from web import auth, callbacks, clients, contracts, journal, live, views
 from web.keys import CONFIG, SERVICES, TEMPLATES, WebConfig, WebServices
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -41,6 +41,10 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
             web.get("/clients", clients.client_search, name="clients"),
             web.get("/clients/{client_id}", clients.client_card, name="client"),
             web.get("/journal", journal.journal, name="journal"),
+            web.get("/contracts", contracts.contract_list, name="contracts"),
+            web.post(
+                "/clients/{client_id}/contracts", contracts.add_contract, name="client-contracts"
+            ),
             web.post("/clients/{client_id}/call", clients.call_client, name="client-call"),
             web.static("/static", STATIC_DIR, name="static"),
         ]

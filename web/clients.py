@@ -18,7 +18,7 @@ OWN_CLIENTS_ONLY = frozenset(
 )
 
 
-async def _client_for(request: web.Request, action: Action) -> tuple[CurrentUser, Client]:
+async def client_for(request: web.Request, action: Action) -> tuple[CurrentUser, Client]:
     """The client in the URL if this employee may do `action` on them; journaled either way."""
     user = current_user(request)
     assert user is not None
@@ -40,12 +40,35 @@ async def _client_for(request: web.Request, action: Action) -> tuple[CurrentUser
 
 
 async def client_card(request: web.Request) -> web.StreamResponse:
-    user, client = await _client_for(request, Action.view_client)
+    user, client = await client_for(request, Action.view_client)
+    return await client_card_page(request, user, client)
+
+
+async def client_card_page(
+    request: web.Request,
+    user: CurrentUser,
+    client: Client,
+    *,
+    form_error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> web.Response:
+    """The card; with `form_error`, the add-contract form comes back with its values."""
+    services = request.app[SERVICES]
+    contracts = await services.contracts.search(client_id=client.id)
     return render(
         request,
         "client.html",
         {
             "client": client,
+            "contracts": contracts,
+            "can_add_contract": may(
+                user.employee.role,
+                Action.add_contract,
+                owner_id=client.lawyer_id,
+                employee_id=user.employee.id,
+            ),
+            "form_error": form_error,
+            "form": form or {"number": "", "amount": "", "essence": ""},
             "calling": request.query.get("calling") == "1",
             "can_call": bool(user.employee.sip_extension)
             and may(
@@ -55,11 +78,12 @@ async def client_card(request: web.Request) -> web.StreamResponse:
                 employee_id=user.employee.id,
             ),
         },
+        status=400 if form_error else 200,
     )
 
 
 async def call_client(request: web.Request) -> web.StreamResponse:
-    user, client = await _client_for(request, Action.call_client)
+    user, client = await client_for(request, Action.call_client)
     if not user.employee.sip_extension:
         raise web.HTTPConflict(text="У вас нет рабочего телефона: звонок невозможен")
     services = request.app[SERVICES]

@@ -12,6 +12,7 @@ import jinja2
 from aiohttp import web
 
 from crm.calls import CallService, ClickToCallService
+from crm.contracts import ContractService
 from crm.journal import JournalService
 from crm.models import Employee, WebSession
 from crm.services import ClientService, EmployeeService, WebSessionService
@@ -45,6 +46,7 @@ class WebServices:
     clicks: ClickToCallService
     bus: Bus
     journal: JournalService
+    contracts: ContractService
     # State of the link to Asterisk, e.g. {"asterisk": "connected"}; empty when no
     # controller runs in this process.
     telephony_health: Callable[[], dict[str, str]] = dict

@@ -27,6 +27,7 @@ async def home(request: web.Request) -> web.StreamResponse:
             "own_only": own_only,
             "can_see_callbacks": scope_of(user.employee.role, Action.view_callbacks) is not None,
             "can_see_journal": scope_of(user.employee.role, Action.view_journal) is not None,
+            "can_see_contracts": scope_of(user.employee.role, Action.view_contracts) is not None,
         },
     )
 

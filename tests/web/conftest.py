@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.calls import CallService, ClickToCallService
+from crm.contracts import ContractService
 from crm.crypto import KeyRing, PersonalDataCipher
 from crm.db import create_engine, create_sessionmaker, upgrade_database_async
 from crm.journal import JournalService
@@ -115,6 +116,7 @@ def web_services(
         clicks=ClickToCallService(sessionmaker),
         bus=EventBus(),
         journal=JournalService(sessionmaker),
+        contracts=ContractService(sessionmaker),
     )
 
 

@@ -1,0 +1,136 @@
+"""Contracts: concluded by lawyers, found by any part of the number, listed by period and lawyer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from crm.errors import InvalidInput, NoSuchClient
+from crm.formatting import parse_money
+from crm.models import (
+    Client,
+    ClientStatus,
+    Contract,
+    ContractKind,
+    ContractStatus,
+    Employee,
+    utc_now,
+)
+
+Clock = Callable[[], datetime]
+_NUMBER = re.compile(r"^[0-9A-Za-zА-Яа-яЁё/_.-]{1,50}$")
+
+
+class ContractNumberTaken(InvalidInput):
+    error_id = "contract-number-taken"
+    http_status = 409
+
+
+@dataclass(frozen=True)
+class ContractRow:
+    """A contract as a list shows it: with its client's and lawyer's names."""
+
+    contract: Contract
+    client: Client
+    lawyer: Employee
+
+
+class ContractService:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], *, now: Clock = utc_now
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._now = now
+
+    async def add_contract(
+        self,
+        *,
+        client_id: int,
+        lawyer_id: int,
+        number: str,
+        amount: str,
+        essence: str,
+        signed_on: date | None = None,
+    ) -> Contract:
+        """Validate everything first, then write once: a bad field changes nothing.
+
+        The kind is derived: the client's first contract is primary, later ones secondary
+        (the repeat contracts the firm wants to see counted).
+        """
+        number = number.strip()
+        if not _NUMBER.fullmatch(number):
+            raise InvalidInput("Номер договора: 1–50 символов — буквы, цифры, / - _ .")
+        try:
+            amount_kopecks = parse_money(amount)
+        except ValueError as error:
+            raise InvalidInput(str(error)) from None
+        essence = " ".join(essence.split())
+        if not essence:
+            raise InvalidInput("Суть договора не заполнена")
+        if len(essence) > 5000:
+            raise InvalidInput("Суть договора длиннее 5000 символов")
+        async with self._sessionmaker() as session:
+            client = await session.get(Client, client_id)
+            if client is None:
+                raise NoSuchClient()
+            earlier = await session.scalar(
+                select(func.count()).select_from(Contract).where(Contract.client_id == client_id)
+            )
+            contract = Contract(
+                number=number,
+                client_id=client_id,
+                lawyer_id=lawyer_id,
+                amount_kopecks=amount_kopecks,
+                essence=essence,
+                status=ContractStatus.active,
+                kind=ContractKind.secondary if earlier else ContractKind.primary,
+                signed_on=signed_on or self._now().date(),
+                created_at=self._now(),
+            )
+            session.add(contract)
+            client.status = ClientStatus.contracted
+            try:
+                await session.commit()
+            except IntegrityError:
+                raise ContractNumberTaken(f"Договор № {number} уже есть") from None
+        return contract
+
+    async def search(
+        self,
+        *,
+        number_part: str = "",
+        lawyer_id: int | None = None,
+        client_id: int | None = None,
+        signed_from: date | None = None,
+        signed_to: date | None = None,
+        limit: int = 200,
+    ) -> list[ContractRow]:
+        """Contracts matching every filter given; the number by any part of it."""
+        statement = (
+            select(Contract, Client, Employee)
+            .join(Client, Client.id == Contract.client_id)
+            .join(Employee, Employee.id == Contract.lawyer_id)
+            .order_by(Contract.signed_on.desc(), Contract.id.desc())
+            .limit(limit)
+        )
+        if number_part.strip():
+            statement = statement.where(
+                Contract.number.contains(number_part.strip()[:50], autoescape=True)
+            )
+        if lawyer_id is not None:
+            statement = statement.where(Contract.lawyer_id == lawyer_id)
+        if client_id is not None:
+            statement = statement.where(Contract.client_id == client_id)
+        if signed_from is not None:
+            statement = statement.where(Contract.signed_on >= signed_from)
+        if signed_to is not None:
+            statement = statement.where(Contract.signed_on <= signed_to)
+        async with self._sessionmaker() as session:
+            result = await session.execute(statement)
+            return [ContractRow(c, client, lawyer) for c, client, lawyer in result.all()]

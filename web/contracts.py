@@ -1,0 +1,100 @@
+"""Contracts: the list with the seed's filters, and adding one from the client card."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from aiohttp import web
+
+from crm.contracts import ContractRow
+from crm.errors import CrmError
+from crm.permissions import Action, Scope, may, scope_of
+from web.clients import client_card_page, client_for
+from web.keys import SERVICES
+from web.render import current_user, render
+
+
+def parse_date(text: str) -> date | None:
+    """27.11.2026 (or 2026-11-27, as a date input sends it); empty means no date."""
+    text = text.strip()
+    if not text:
+        return None
+    for pattern in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise web.HTTPBadRequest(text=f"Дата {text[:20]!r}: ожидается ДД.ММ.ГГГГ")
+
+
+async def contract_list(request: web.Request) -> web.StreamResponse:
+    """All contracts, by period, by lawyer, by any part of the number (own ones for lawyers)."""
+    user = current_user(request)
+    assert user is not None
+    services = request.app[SERVICES]
+    scope = scope_of(user.employee.role, Action.view_contracts)
+    await services.journal.record(
+        user.employee.id, Action.view_contracts.value, allowed=scope is not None
+    )
+    if scope is None:
+        raise web.HTTPForbidden(text="Нет доступа к договорам")
+    query = request.query
+    lawyer_id: int | None = None
+    if scope is Scope.own:
+        lawyer_id = user.employee.id
+    elif query.get("lawyer"):
+        try:
+            lawyer_id = int(query["lawyer"])
+        except ValueError:
+            raise web.HTTPBadRequest(text="Неверный юрист в фильтре") from None
+    rows: list[ContractRow] = await services.contracts.search(
+        number_part=query.get("number", "")[:50],
+        lawyer_id=lawyer_id,
+        signed_from=parse_date(query.get("from", "")),
+        signed_to=parse_date(query.get("to", "")),
+    )
+    lawyers = [e for e in await services.employees.list_employees() if e.role.value == "lawyer"]
+    return render(
+        request,
+        "contracts.html",
+        {
+            "rows": rows,
+            "total": sum(row.contract.amount_kopecks for row in rows),
+            "query": query,
+            "lawyers": lawyers if scope is not Scope.own else [],
+            "selected_lawyer": lawyer_id,
+        },
+    )
+
+
+async def add_contract(request: web.Request) -> web.StreamResponse:
+    user, client = await client_for(request, Action.view_client)
+    services = request.app[SERVICES]
+    allowed = may(
+        user.employee.role,
+        Action.add_contract,
+        owner_id=client.lawyer_id,
+        employee_id=user.employee.id,
+    )
+    await services.journal.record(
+        user.employee.id,
+        Action.add_contract.value,
+        object_type="client",
+        object_id=client.id,
+        allowed=allowed,
+    )
+    if not allowed:
+        raise web.HTTPForbidden(text="Договор заключает юрист клиента")
+    form = await request.post()
+    values = {key: str(form.get(key, ""))[:6000] for key in ("number", "amount", "essence")}
+    try:
+        await services.contracts.add_contract(
+            client_id=client.id,
+            lawyer_id=user.employee.id,
+            number=values["number"],
+            amount=values["amount"],
+            essence=values["essence"],
+        )
+    except CrmError as error:
+        return await client_card_page(request, user, client, form_error=error.message, form=values)
+    raise web.HTTPSeeOther(location=f"/clients/{client.id}")

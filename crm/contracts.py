@@ -101,6 +101,9 @@ class ContractService:
                 raise ContractNumberTaken(f"Договор № {number} уже есть") from None
         return contract
 
+    async def get(self, contract_id: int) -> Contract | None:
+        return await contract_by_id(self._sessionmaker, contract_id)
+
     async def search(
         self,
         *,
@@ -134,3 +137,10 @@ class ContractService:
         async with self._sessionmaker() as session:
             result = await session.execute(statement)
             return [ContractRow(c, client, lawyer) for c, client, lawyer in result.all()]
+
+
+async def contract_by_id(
+    sessionmaker: async_sessionmaker[AsyncSession], contract_id: int
+) -> Contract | None:
+    async with sessionmaker() as session:
+        return await session.get(Contract, contract_id)

@@ -310,3 +310,29 @@ class JournalEntry(Base):
     object_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[JournalOutcome] = mapped_column(_string_enum(JournalOutcome))
     detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class PlannedPayment(Base):
+    """The income plan: a payment a lawyer expects from the client under a contract."""
+
+    __tablename__ = "planned_payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Payment(Base):
+    """Money the cashier received from a client under a contract."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    received_on: Mapped[date] = mapped_column(Date, index=True)
+    cashier_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

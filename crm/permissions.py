@@ -14,6 +14,8 @@ class Action(StrEnum):
     view_journal = "view_journal"
     view_contracts = "view_contracts"
     add_contract = "add_contract"
+    plan_payment = "plan_payment"
+    take_payment = "take_payment"
 
 
 class Scope(StrEnum):
@@ -31,6 +33,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_journal: Scope.all,
         Action.view_contracts: Scope.all,
         Action.add_contract: NONE,
+        Action.plan_payment: NONE,
+        Action.take_payment: NONE,
     },
     Role.lawyer: {
         Action.view_client: Scope.own,
@@ -39,6 +43,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_journal: NONE,
         Action.view_contracts: Scope.own,
         Action.add_contract: Scope.own,
+        Action.plan_payment: Scope.own,
+        Action.take_payment: NONE,
     },
     Role.court_representative: {
         Action.view_client: Scope.own,
@@ -47,6 +53,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_journal: NONE,
         Action.view_contracts: Scope.own,
         Action.add_contract: NONE,
+        Action.plan_payment: NONE,
+        Action.take_payment: NONE,
     },
     Role.reception: {
         Action.view_client: Scope.all,
@@ -55,6 +63,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_journal: NONE,
         Action.view_contracts: NONE,
         Action.add_contract: NONE,
+        Action.plan_payment: NONE,
+        Action.take_payment: NONE,
     },
     Role.cashier: {
         Action.view_client: Scope.all,
@@ -63,6 +73,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_journal: NONE,
         Action.view_contracts: Scope.all,
         Action.add_contract: NONE,
+        Action.plan_payment: NONE,
+        Action.take_payment: Scope.all,
     },
     Role.call_centre_head: {
         Action.view_client: Scope.all,
@@ -71,6 +83,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_journal: Scope.department,
         Action.view_contracts: NONE,
         Action.add_contract: NONE,
+        Action.plan_payment: NONE,
+        Action.take_payment: NONE,
     },
     Role.operator: {
         Action.view_client: Scope.all,
@@ -79,6 +93,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_journal: NONE,
         Action.view_contracts: NONE,
         Action.add_contract: NONE,
+        Action.plan_payment: NONE,
+        Action.take_payment: NONE,
     },
     Role.administrator: {
         Action.view_client: NONE,
@@ -87,6 +103,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_journal: Scope.all,
         Action.view_contracts: NONE,
         Action.add_contract: NONE,
+        Action.plan_payment: NONE,
+        Action.take_payment: NONE,
     },
 }
 

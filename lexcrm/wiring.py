@@ -16,6 +16,7 @@ from crm.contracts import ContractService
 from crm.crypto import KeyRing, PersonalDataCipher
 from crm.db import create_engine, create_sessionmaker, upgrade_database_async
 from crm.events import ClickToCallRequested
+from crm.finance import FinanceService
 from crm.journal import JournalService
 from crm.masking import AsteriskMaskingSecrets
 from crm.services import ClientService, EmployeeService, WebSessionService
@@ -50,6 +51,7 @@ class Core:
     bus: EventBus
     journal: JournalService
     contracts: ContractService
+    finance: FinanceService
 
 
 @contextlib.asynccontextmanager
@@ -75,6 +77,7 @@ async def open_core(settings: Settings, *, migrate: bool = True) -> AsyncIterato
             bus=EventBus(),
             journal=JournalService(sessionmaker),
             contracts=ContractService(sessionmaker),
+            finance=FinanceService(sessionmaker),
         )
     finally:
         await engine.dispose()
@@ -100,6 +103,7 @@ def build_web_app(
             bus=core.bus,
             journal=core.journal,
             contracts=core.contracts,
+            finance=core.finance,
             telephony_health=telephony_health,
         ),
     )

@@ -45,6 +45,8 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
             web.post(
                 "/clients/{client_id}/contracts", contracts.add_contract, name="client-contracts"
             ),
+            web.post("/contracts/{contract_id}/plan", contracts.plan_payment, name="plan"),
+            web.post("/contracts/{contract_id}/payments", contracts.take_payment, name="payments"),
             web.post("/clients/{client_id}/call", clients.call_client, name="client-call"),
             web.static("/static", STATIC_DIR, name="static"),
         ]

@@ -55,12 +55,22 @@ async def client_card_page(
     """The card; with `form_error`, the add-contract form comes back with its values."""
     services = request.app[SERVICES]
     contracts = await services.contracts.search(client_id=client.id)
+    plans = {row.contract.id: await services.finance.plan_of(row.contract.id) for row in contracts}
+    role, me = user.employee.role, user.employee.id
     return render(
         request,
         "client.html",
         {
             "client": client,
             "contracts": contracts,
+            "plans": plans,
+            "can_plan": {
+                row.contract.id: may(
+                    role, Action.plan_payment, owner_id=row.contract.lawyer_id, employee_id=me
+                )
+                for row in contracts
+            },
+            "can_take_payment": scope_of(role, Action.take_payment) is not None,
             "can_add_contract": may(
                 user.employee.role,
                 Action.add_contract,

@@ -98,3 +98,65 @@ async def add_contract(request: web.Request) -> web.StreamResponse:
     except CrmError as error:
         return await client_card_page(request, user, client, form_error=error.message, form=values)
     raise web.HTTPSeeOther(location=f"/clients/{client.id}")
+
+
+async def _contract_for(request: web.Request, action: Action) -> tuple[int, int]:
+    """(client id, contract id) if this employee may do `action` on the contract; journaled."""
+    user = current_user(request)
+    assert user is not None
+    services = request.app[SERVICES]
+    try:
+        contract = await services.contracts.get(int(request.match_info["contract_id"]))
+    except ValueError:
+        contract = None
+    if contract is None:
+        raise web.HTTPNotFound(text="Договор не найден")
+    allowed = may(
+        user.employee.role, action, owner_id=contract.lawyer_id, employee_id=user.employee.id
+    )
+    await services.journal.record(
+        user.employee.id,
+        action.value,
+        object_type="contract",
+        object_id=contract.id,
+        allowed=allowed,
+    )
+    if not allowed:
+        raise web.HTTPForbidden(text="Нет права на это действие с договором")
+    return contract.client_id, contract.id
+
+
+async def plan_payment(request: web.Request) -> web.StreamResponse:
+    """A lawyer adds an expected payment to the income plan of their contract."""
+    client_id, contract_id = await _contract_for(request, Action.plan_payment)
+    user = current_user(request)
+    assert user is not None
+    form = await request.post()
+    try:
+        due_on = parse_date(str(form.get("due_on", "")))
+        if due_on is None:
+            raise web.HTTPBadRequest(text="Дата платежа не указана")
+        await request.app[SERVICES].finance.plan_payment(
+            contract_id,
+            due_on=due_on,
+            amount=str(form.get("amount", ""))[:40],
+            by_employee_id=user.employee.id,
+        )
+    except CrmError as error:
+        raise web.HTTPBadRequest(text=error.message) from None
+    raise web.HTTPSeeOther(location=f"/clients/{client_id}")
+
+
+async def take_payment(request: web.Request) -> web.StreamResponse:
+    """The cashier records money received under a contract."""
+    client_id, contract_id = await _contract_for(request, Action.take_payment)
+    user = current_user(request)
+    assert user is not None
+    form = await request.post()
+    try:
+        await request.app[SERVICES].finance.receive_payment(
+            contract_id, amount=str(form.get("amount", ""))[:40], cashier_id=user.employee.id
+        )
+    except CrmError as error:
+        raise web.HTTPBadRequest(text=error.message) from None
+    raise web.HTTPSeeOther(location=f"/clients/{client_id}")

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from crm.calls import CallService, ClickToCallService
 from crm.contracts import ContractService
+from crm.finance import FinanceService
 from crm.journal import JournalService
 from crm.models import Employee, WebSession
 from crm.services import ClientService, EmployeeService, WebSessionService
@@ -47,6 +48,7 @@ class WebServices:
     bus: Bus
     journal: JournalService
     contracts: ContractService
+    finance: FinanceService
     # State of the link to Asterisk, e.g. {"asterisk": "connected"}; empty when no
     # controller runs in this process.
     telephony_health: Callable[[], dict[str, str]] = dict

@@ -17,6 +17,7 @@ from crm.calls import CallService, ClickToCallService
 from crm.contracts import ContractService
 from crm.crypto import KeyRing, PersonalDataCipher
 from crm.db import create_engine, create_sessionmaker, upgrade_database_async
+from crm.finance import FinanceService
 from crm.journal import JournalService
 from crm.masking import AsteriskMaskingSecrets
 from crm.models import Employee
@@ -117,6 +118,7 @@ def web_services(
         bus=EventBus(),
         journal=JournalService(sessionmaker),
         contracts=ContractService(sessionmaker),
+        finance=FinanceService(sessionmaker),
     )
 
 

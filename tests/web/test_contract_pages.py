@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -90,3 +92,48 @@ async def test_director_sees_all_contracts_lawyer_own_operator_none(
     operator = await new_client()
     await log_in(operator, "operator1", "correct horse battery")
     assert (await operator.get("/contracts")).status == 403
+
+
+async def test_lawyer_plans_a_payment_and_the_cashier_takes_it(
+    new_client: ClientFactory, web_services: WebServices, lawyer: Employee
+) -> None:
+    await web_services.employees.create_employee(
+        "cashier1", "Кассир Первый", Role.cashier, "correct horse battery"
+    )
+    client = await web_services.clients.add_client("Плательщик Иван", [], lawyer_id=lawyer.id)
+    contract = await web_services.contracts.add_contract(
+        client_id=client.id, lawyer_id=lawyer.id, number="П-1", amount="100 000", essence="x"
+    )
+    due = (date.today() + timedelta(days=10)).strftime("%d.%m.%Y")
+
+    own = await new_client()
+    await log_in(own, LAWYER_LOGIN, LAWYER_PASSWORD)
+    token = csrf_field(await (await own.get(f"/clients/{client.id}")).text())
+    planned = await own.post(
+        f"/contracts/{contract.id}/plan",
+        data={"csrf_token": token, "due_on": due, "amount": "40 000"},
+    )
+    assert planned.status == 200 and "ожидается" in await planned.text()
+    bad = await own.post(
+        f"/contracts/{contract.id}/plan",
+        data={"csrf_token": token, "due_on": "завтра", "amount": "1"},
+    )
+    assert bad.status == 400
+    refused = await own.post(
+        f"/contracts/{contract.id}/payments", data={"csrf_token": token, "amount": "40 000"}
+    )
+    assert refused.status == 403  # lawyers do not take money
+
+    cashier = await new_client()
+    await log_in(cashier, "cashier1", "correct horse battery")
+    token = csrf_field(await (await cashier.get(f"/clients/{client.id}")).text())
+    paid = await cashier.post(
+        f"/contracts/{contract.id}/payments", data={"csrf_token": token, "amount": "40 000"}
+    )
+    text = await paid.text()
+    assert paid.status == 200 and "оплачен" in text and "40\u202f000,00\u00a0₽" in text
+    refused = await cashier.post(
+        f"/contracts/{contract.id}/plan",
+        data={"csrf_token": token, "due_on": due, "amount": "1 000"},
+    )
+    assert refused.status == 403  # the plan is the lawyer's

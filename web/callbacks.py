@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from crm.permissions import Action, scope_of
+from crm.permissions import Action
+from web.access import authorise
 from web.keys import SERVICES
-from web.render import current_user, render
+from web.render import render
 
 REASONS = {
     "abandoned": "клиент не дождался ответа",
@@ -27,14 +28,11 @@ def countdown(due: datetime, now: datetime) -> str:
 
 
 async def callbacks(request: web.Request) -> web.StreamResponse:
-    user = current_user(request)
-    assert user is not None
-    allowed = scope_of(user.employee.role, Action.view_callbacks) is not None
-    await request.app[SERVICES].journal.record(
-        user.employee.id, Action.view_callbacks.value, allowed=allowed
+    await authorise(
+        request,
+        Action.view_callbacks,
+        refusal="Список перезвонов — для колл-центра и руководителя",
     )
-    if not allowed:
-        raise web.HTTPForbidden(text="Список перезвонов — для колл-центра и руководителя")
     now = datetime.now(UTC)
     rows = [
         {

@@ -9,6 +9,7 @@ from crm.events import ClickToCallRequested
 from crm.models import Client
 from crm.permissions import Action, Scope, may, scope_of
 from crm.roles import Role
+from web.access import authorise
 from web.keys import SERVICES, CurrentUser
 from web.render import current_user, render
 
@@ -20,22 +21,19 @@ OWN_CLIENTS_ONLY = frozenset(
 
 async def client_for(request: web.Request, action: Action) -> tuple[CurrentUser, Client]:
     """The client in the URL if this employee may do `action` on them; journaled either way."""
-    user = current_user(request)
-    assert user is not None
-    services = request.app[SERVICES]
     try:
         client_id = int(request.match_info["client_id"])
-        client = await services.clients.get_client(client_id)
+        client = await request.app[SERVICES].clients.get_client(client_id)
     except (ValueError, NoSuchClient):
         raise web.HTTPNotFound(text="Клиент не найден") from None
-    allowed = may(
-        user.employee.role, action, owner_id=client.lawyer_id, employee_id=user.employee.id
+    user = await authorise(
+        request,
+        action,
+        refusal="Нет доступа к этому клиенту",
+        owner_id=client.lawyer_id,
+        object_type="client",
+        object_id=client.id,
     )
-    await services.journal.record(
-        user.employee.id, action.value, object_type="client", object_id=client.id, allowed=allowed
-    )
-    if not allowed:
-        raise web.HTTPForbidden(text="Нет доступа к этому клиенту")
     return user, client
 
 

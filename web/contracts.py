@@ -8,7 +8,8 @@ from aiohttp import web
 
 from crm.contracts import ContractRow
 from crm.errors import CrmError
-from crm.permissions import Action, Scope, may, scope_of
+from crm.permissions import Action, Scope, scope_of
+from web.access import authorise
 from web.clients import client_card_page, client_for
 from web.keys import SERVICES
 from web.render import current_user, render
@@ -29,15 +30,9 @@ def parse_date(text: str) -> date | None:
 
 async def contract_list(request: web.Request) -> web.StreamResponse:
     """All contracts, by period, by lawyer, by any part of the number (own ones for lawyers)."""
-    user = current_user(request)
-    assert user is not None
+    user = await authorise(request, Action.view_contracts, refusal="Нет доступа к договорам")
     services = request.app[SERVICES]
     scope = scope_of(user.employee.role, Action.view_contracts)
-    await services.journal.record(
-        user.employee.id, Action.view_contracts.value, allowed=scope is not None
-    )
-    if scope is None:
-        raise web.HTTPForbidden(text="Нет доступа к договорам")
     query = request.query
     lawyer_id: int | None = None
     if scope is Scope.own:
@@ -70,21 +65,14 @@ async def contract_list(request: web.Request) -> web.StreamResponse:
 async def add_contract(request: web.Request) -> web.StreamResponse:
     user, client = await client_for(request, Action.view_client)
     services = request.app[SERVICES]
-    allowed = may(
-        user.employee.role,
+    await authorise(
+        request,
         Action.add_contract,
+        refusal="Договор заключает юрист клиента",
         owner_id=client.lawyer_id,
-        employee_id=user.employee.id,
-    )
-    await services.journal.record(
-        user.employee.id,
-        Action.add_contract.value,
         object_type="client",
         object_id=client.id,
-        allowed=allowed,
     )
-    if not allowed:
-        raise web.HTTPForbidden(text="Договор заключает юрист клиента")
     form = await request.post()
     values = {key: str(form.get(key, ""))[:6000] for key in ("number", "amount", "essence")}
     try:
@@ -102,27 +90,20 @@ async def add_contract(request: web.Request) -> web.StreamResponse:
 
 async def _contract_for(request: web.Request, action: Action) -> tuple[int, int]:
     """(client id, contract id) if this employee may do `action` on the contract; journaled."""
-    user = current_user(request)
-    assert user is not None
-    services = request.app[SERVICES]
     try:
-        contract = await services.contracts.get(int(request.match_info["contract_id"]))
+        contract = await request.app[SERVICES].contracts.get(int(request.match_info["contract_id"]))
     except ValueError:
         contract = None
     if contract is None:
         raise web.HTTPNotFound(text="Договор не найден")
-    allowed = may(
-        user.employee.role, action, owner_id=contract.lawyer_id, employee_id=user.employee.id
-    )
-    await services.journal.record(
-        user.employee.id,
-        action.value,
+    await authorise(
+        request,
+        action,
+        refusal="Нет права на это действие с договором",
+        owner_id=contract.lawyer_id,
         object_type="contract",
         object_id=contract.id,
-        allowed=allowed,
     )
-    if not allowed:
-        raise web.HTTPForbidden(text="Нет права на это действие с договором")
     return contract.client_id, contract.id
 
 

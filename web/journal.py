@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from crm.permissions import Action, scope_of
+from crm.permissions import Action
+from web.access import authorise
 from web.keys import SERVICES
-from web.render import current_user, render
+from web.render import render
 
 FIRM_TIME = ZoneInfo("Europe/Moscow")
 ACTIONS = {
@@ -20,13 +21,10 @@ ACTIONS = {
 
 
 async def journal(request: web.Request) -> web.StreamResponse:
-    user = current_user(request)
-    assert user is not None
+    await authorise(
+        request, Action.view_journal, refusal="Журнал доступен руководству и администратору"
+    )
     services = request.app[SERVICES]
-    allowed = scope_of(user.employee.role, Action.view_journal) is not None
-    await services.journal.record(user.employee.id, Action.view_journal.value, allowed=allowed)
-    if not allowed:
-        raise web.HTTPForbidden(text="Журнал доступен руководству и администратору")
     try:
         employee_id = int(request.query["employee"]) if request.query.get("employee") else None
     except ValueError:

@@ -1,41 +1,55 @@
-"""Free loopback ports for the servers a test starts."""
+"""Free loopback ports for the servers a test starts, never in the kernel's ephemeral range.
+
+A port picked now is often bound much later (a sipp phone Asterisk reaches by a static
+contact, the carrier simulator started by a later fixture). Had it come from the ephemeral
+range (32768 and up), any socket opened meanwhile without a port - Asterisk opens some -
+could be given that very port. So test ports come from below that range, each handed out
+once per session, and RTP ranges from further below.
+"""
 
 from __future__ import annotations
 
 import random
 import socket
 
-
-def free_tcp_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+_TEST_PORTS = range(32000, 32768)  # single ports of tests
+_RTP_PORTS = range(10000, 31900)  # runs of consecutive ports for RTP
+_handed_out: set[tuple[int, int]] = set()
+_rng = random.Random()
 
 
-def free_udp_range(size: int) -> tuple[int, int]:
-    """A run of `size` consecutive UDP ports that are free right now (for RTP).
-
-    Taken below the kernel's ephemeral range (32768 and up), where every other port of a
-    test comes from (sipp, baresip, SIP): a phone must never find its port taken by RTP.
-    """
-    rng = random.Random()
-    for _ in range(200):
-        start = rng.randrange(10000, 32000 - size, 2)
-        if all(_udp_free(port) for port in range(start, start + size)):
-            return start, start + size - 1
-    raise RuntimeError("no free UDP port range")
-
-
-def _udp_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+def _free(kind: int, port: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        if kind == socket.SOCK_STREAM:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
             return False
         return True
+
+
+def _pick(kind: int) -> int:
+    for _ in range(2000):
+        port = _rng.choice(_TEST_PORTS)
+        if (kind, port) not in _handed_out and _free(kind, port):
+            _handed_out.add((kind, port))
+            return port
+    raise RuntimeError("no free test port")
+
+
+def free_tcp_port() -> int:
+    return _pick(socket.SOCK_STREAM)
+
+
+def free_udp_port() -> int:
+    return _pick(socket.SOCK_DGRAM)
+
+
+def free_udp_range(size: int) -> tuple[int, int]:
+    """A run of `size` consecutive UDP ports that are free right now (for RTP)."""
+    for _ in range(200):
+        start = _rng.randrange(_RTP_PORTS.start, _RTP_PORTS.stop - size, 2)
+        if all(_free(socket.SOCK_DGRAM, port) for port in range(start, start + size)):
+            return start, start + size - 1
+    raise RuntimeError("no free UDP port range")

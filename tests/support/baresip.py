@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.support.ports import free_udp_port
+from tests.support.ports import free_sip_port
 
 
 class BaresipPhone:
@@ -32,7 +32,7 @@ class BaresipPhone:
         self.registrar_port = registrar_port
         self.voice_wav = voice_wav
         self.dial = dial
-        self.sip_port = free_udp_port()
+        self.sip_port = free_sip_port()
         self.log_path = workdir / "baresip.log"
         self._process: subprocess.Popen[bytes] | None = None
 

@@ -46,6 +46,21 @@ def free_udp_port() -> int:
     return _pick(socket.SOCK_DGRAM)
 
 
+def free_sip_port() -> int:
+    """A port for a SIP phone that also opens TCP on it and TLS on the next one (baresip)."""
+    for _ in range(2000):
+        port = _rng.choice(_TEST_PORTS[:-1])
+        claims = [
+            (socket.SOCK_DGRAM, port),
+            (socket.SOCK_STREAM, port),
+            (socket.SOCK_STREAM, port + 1),
+        ]
+        if all(claim not in _handed_out and _free(*claim) for claim in claims):
+            _handed_out.update(claims)
+            return port
+    raise RuntimeError("no free SIP port")
+
+
 def free_udp_range(size: int) -> tuple[int, int]:
     """A run of `size` consecutive UDP ports that are free right now (for RTP)."""
     for _ in range(200):

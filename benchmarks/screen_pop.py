@@ -58,13 +58,13 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from crm.crypto import KeyRing
 from crm.roles import Role
 from lexcrm.asterisk_runtime import AsteriskRuntime, SipPhone, carrier_simulator
 from lexcrm.settings import Settings
 from lexcrm.wiring import open_core, run_controller, serve_web
+from tests.conftest import asterisk_test_settings
 from tests.support.ami import ami_session
-from tests.support.ports import free_tcp_port, free_udp_port, free_udp_range
+from tests.support.ports import free_tcp_port
 from tests.support.sipp import SippPhone
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -85,25 +85,9 @@ class BenchmarkError(Exception):
 
 
 def benchmark_settings(data_dir: Path, instance: str, ring_seconds: int) -> Settings:
-    """As tests/conftest.py's asterisk_test_settings, but calls reach the queue at once."""
-    rtp_start, rtp_end = free_udp_range(100)
-    key_file = data_dir / "secret" / "lexcrm.keys"
-    KeyRing.create_file(key_file)
-    return Settings(
-        data_dir=data_dir,
-        key_file=key_file,
-        asterisk_instance=instance,
-        ami_port=free_tcp_port(),
-        http_port=free_tcp_port(),
-        sip_port=free_udp_port(),
-        rtp_port_start=rtp_start,
-        rtp_port_end=rtp_end,
-        trunk_port=free_udp_port(),
-        simulator_ami_port=free_tcp_port(),
-        simulator_http_port=free_tcp_port(),
-        web_port=free_tcp_port(),
-        recording_notice=False,
-        ring_seconds=ring_seconds,
+    """The tests' Asterisk settings (free ports, a key file), but calls reach the queue at once."""
+    return asterisk_test_settings(data_dir, instance).with_overrides(
+        web_port=free_tcp_port(), recording_notice=False, ring_seconds=ring_seconds
     )
 
 

@@ -130,6 +130,10 @@ class Employee(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The employee's SIP phone, e.g. "1001"; NULL for those without a phone.
     sip_extension: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # Lawyers only: the class decides the share of client payments accrued to them.
+    lawyer_class_id: Mapped[int | None] = mapped_column(ForeignKey("lawyer_classes.id"))
+    # The employee's head (a lawyer's head of department): where unanswered reminders go.
+    head_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     def __repr__(self) -> str:
@@ -145,7 +149,7 @@ class Client(Base):
     short_name: Mapped[str] = mapped_column(String(100))
     # crm.formatting.search_key(full_name): what name search compares (case and ё folded).
     name_key: Mapped[str] = mapped_column(String(200), index=True, server_default="")
-    first_contact_on: Mapped[date] = mapped_column(Date)
+    first_contact_on: Mapped[date] = mapped_column(Date, index=True)
     topic: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[ClientStatus] = mapped_column(
@@ -195,7 +199,7 @@ class Contract(Base):
         _string_enum(ContractStatus), default=ContractStatus.draft
     )
     kind: Mapped[ContractKind] = mapped_column(_string_enum(ContractKind))
-    signed_on: Mapped[date | None] = mapped_column(Date)
+    signed_on: Mapped[date | None] = mapped_column(Date, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     def __repr__(self) -> str:
@@ -336,3 +340,116 @@ class Payment(Base):
     received_on: Mapped[date] = mapped_column(Date, index=True)
     cashier_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class LawyerClass(Base):
+    """A lawyer's class: the share of each client payment accrued to the contract's lawyer."""
+
+    __tablename__ = "lawyer_classes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    # Hundredths of a percent: 2500 is 25 %; integers so that accruals add up exactly.
+    accrual_basis_points: Mapped[int] = mapped_column()
+
+
+class VisitOutcome(StrEnum):
+    booked = "booked"  # an operator booked it; the client has not come yet
+    arrived = "arrived"  # reception checked the client in; the talk is going on
+    contract = "contract"  # the visit ended with a contract
+    no_contract = "no_contract"
+    no_show = "no_show"
+
+
+class Visit(Base):
+    """A client's visit to the office: booked by an operator, checked in by reception."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    lawyer_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"), index=True)
+    # The call during which it was booked: outgoing-call lists show the visit it led to.
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
+    scheduled_at: Mapped[datetime] = mapped_column(index=True)
+    checked_in_at: Mapped[datetime | None]
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    outcome: Mapped[VisitOutcome] = mapped_column(
+        _string_enum(VisitOutcome), default=VisitOutcome.booked
+    )
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Expense(Base):
+    """Money the firm paid out: how much, to whom, for what (under a contract or not)."""
+
+    __tablename__ = "expenses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spent_on: Mapped[date] = mapped_column(Date, index=True)
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    payee: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(500))
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
+    cashier_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Accrual(Base):
+    """A lawyer's share of one client payment, fixed when the payment is received."""
+
+    __tablename__ = "accruals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lawyer_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    # The class rate at the time: a later change of class does not rewrite past accruals.
+    basis_points: Mapped[int] = mapped_column()
+    accrued_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class Payout(Base):
+    """Money the cashier paid a lawyer against their accruals."""
+
+    __tablename__ = "payouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lawyer_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[date] = mapped_column(Date, index=True)
+    cashier_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    comment: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Hearing(Base):
+    """A court hearing under a contract, attended by a court representative."""
+
+    __tablename__ = "hearings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    court: Mapped[str] = mapped_column(String(200))
+    case_number: Mapped[str] = mapped_column(String(64), index=True)
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    representative_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    result: Mapped[str | None] = mapped_column(Text)
+    result_recorded_at: Mapped[datetime | None]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Note(Base):
+    """A note in a client's communication history (on the client or one of their contracts)."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)

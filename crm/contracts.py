@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.errors import InvalidInput, NoSuchClient
-from crm.formatting import parse_money
+from crm.formatting import parse_money, search_key
 from crm.models import (
     Client,
     ClientStatus,
@@ -20,6 +20,9 @@ from crm.models import (
     ContractKind,
     ContractStatus,
     Employee,
+    Hearing,
+    Visit,
+    VisitOutcome,
     utc_now,
 )
 
@@ -82,6 +85,13 @@ class ContractService:
             earlier = await session.scalar(
                 select(func.count()).select_from(Contract).where(Contract.client_id == client_id)
             )
+            # The visit the client is on (if any) ended with this contract.
+            visit = await session.scalar(
+                select(Visit)
+                .where(Visit.client_id == client_id, Visit.outcome == VisitOutcome.arrived)
+                .order_by(Visit.checked_in_at.desc())
+                .limit(1)
+            )
             contract = Contract(
                 number=number,
                 client_id=client_id,
@@ -95,10 +105,35 @@ class ContractService:
             )
             session.add(contract)
             client.status = ClientStatus.contracted
+            if visit is not None:
+                visit.outcome = VisitOutcome.contract
             try:
                 await session.commit()
             except IntegrityError:
                 raise ContractNumberTaken(f"Договор № {number} уже есть") from None
+        return contract
+
+    async def set_status(self, contract_id: int, status: ContractStatus) -> Contract:
+        """Complete or terminate a contract (or reopen one); a terminated client's status
+        becomes former once none of their contracts is active."""
+        async with self._sessionmaker() as session:
+            contract = await session.get(Contract, contract_id)
+            if contract is None:
+                raise InvalidInput("Договор не найден")
+            contract.status = status
+            await session.flush()
+            active = await session.scalar(
+                select(func.count())
+                .select_from(Contract)
+                .where(
+                    Contract.client_id == contract.client_id,
+                    Contract.status == ContractStatus.active,
+                )
+            )
+            client = await session.get(Client, contract.client_id)
+            assert client is not None  # a foreign key
+            client.status = ClientStatus.contracted if active else ClientStatus.former
+            await session.commit()
         return contract
 
     async def get(self, contract_id: int) -> Contract | None:
@@ -112,6 +147,9 @@ class ContractService:
         client_id: int | None = None,
         signed_from: date | None = None,
         signed_to: date | None = None,
+        client_name: str = "",
+        representative_id: int | None = None,
+        status: ContractStatus | None = None,
         limit: int = 200,
     ) -> list[ContractRow]:
         """Contracts matching every filter given; the number by any part of it."""
@@ -134,6 +172,20 @@ class ContractService:
             statement = statement.where(Contract.signed_on >= signed_from)
         if signed_to is not None:
             statement = statement.where(Contract.signed_on <= signed_to)
+        if search_key(client_name):
+            statement = statement.where(
+                Client.name_key.contains(search_key(client_name)[:100], autoescape=True)
+            )
+        if representative_id is not None:
+            statement = statement.where(
+                Contract.id.in_(
+                    select(Hearing.contract_id).where(
+                        Hearing.representative_id == representative_id
+                    )
+                )
+            )
+        if status is not None:
+            statement = statement.where(Contract.status == status)
         async with self._sessionmaker() as session:
             result = await session.execute(statement)
             return [ContractRow(c, client, lawyer) for c, client, lawyer in result.all()]

@@ -1,4 +1,4 @@
-"""The income plan and payments: what lawyers expect, what the cashier received, what is overdue."""
+"""Money: the income plan, payments received, expenses, lawyers' accruals and payouts, the cash."""
 
 from __future__ import annotations
 
@@ -7,12 +7,26 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.errors import InvalidInput
 from crm.formatting import parse_money
-from crm.models import Contract, Payment, PlannedPayment, utc_now
+from crm.inputs import optional_text, required_text
+from crm.models import (
+    Accrual,
+    Client,
+    Contract,
+    Employee,
+    Expense,
+    LawyerClass,
+    Payment,
+    Payout,
+    PlannedPayment,
+    utc_now,
+)
+from crm.roles import Role
+from crm.services import FIRM_TIMEZONE
 
 Clock = Callable[[], datetime]
 PLAN_HORIZON = timedelta(days=3 * 366)  # a due date further away is a typing error
@@ -47,7 +61,7 @@ class FinanceService:
     ) -> PlannedPayment:
         """Add an expected payment to a contract's income plan."""
         kopecks = _money(amount)
-        today = self._now().date()
+        today = self._today()
         if not today - timedelta(days=31) <= due_on <= today + PLAN_HORIZON:
             raise InvalidInput("Дата платежа: не раньше месяца назад и не позже трёх лет вперёд")
         async with self._sessionmaker() as session:
@@ -69,42 +83,63 @@ class FinanceService:
     ) -> Payment:
         kopecks = _money(amount)
         async with self._sessionmaker() as session:
-            if await session.get(Contract, contract_id) is None:
+            contract = await session.get(Contract, contract_id)
+            if contract is None:
                 raise NoSuchContract("Договор не найден")
             payment = Payment(
                 contract_id=contract_id,
                 amount_kopecks=kopecks,
-                received_on=received_on or self._now().date(),
+                received_on=received_on or self._today(),
                 cashier_id=cashier_id,
                 created_at=self._now(),
             )
             session.add(payment)
+            await session.flush()
+            # The lawyer's share is fixed now, at the class they have now.
+            rate = await session.scalar(
+                select(LawyerClass.accrual_basis_points)
+                .join(Employee, Employee.lawyer_class_id == LawyerClass.id)
+                .where(Employee.id == contract.lawyer_id)
+            )
+            if rate:
+                session.add(
+                    Accrual(
+                        lawyer_id=contract.lawyer_id,
+                        payment_id=payment.id,
+                        amount_kopecks=kopecks * rate // 10_000,
+                        basis_points=rate,
+                        accrued_on=payment.received_on,
+                    )
+                )
             await session.commit()
         return payment
 
     async def plan_of(self, contract_id: int) -> tuple[list[PlanLine], list[Payment]]:
-        """The contract's plan, each line paid, overdue or upcoming, and its payments.
-
-        Payments settle planned lines in due order: a line is paid once everything
-        received covers it and every earlier line.
-        """
+        """The contract's plan, each line paid, overdue or upcoming, and its payments."""
         async with self._sessionmaker() as session:
-            planned = list(
-                await session.scalars(
-                    select(PlannedPayment)
-                    .where(PlannedPayment.contract_id == contract_id)
-                    .order_by(PlannedPayment.due_on, PlannedPayment.id)
-                )
+            return await self._plan_in(session, contract_id)
+
+    async def _plan_in(
+        self, session: AsyncSession, contract_id: int
+    ) -> tuple[list[PlanLine], list[Payment]]:
+        """Payments settle planned lines in due order: a line is paid once everything
+        received covers it and every earlier line."""
+        planned = list(
+            await session.scalars(
+                select(PlannedPayment)
+                .where(PlannedPayment.contract_id == contract_id)
+                .order_by(PlannedPayment.due_on, PlannedPayment.id)
             )
-            payments = list(
-                await session.scalars(
-                    select(Payment)
-                    .where(Payment.contract_id == contract_id)
-                    .order_by(Payment.received_on, Payment.id)
-                )
+        )
+        payments = list(
+            await session.scalars(
+                select(Payment)
+                .where(Payment.contract_id == contract_id)
+                .order_by(Payment.received_on, Payment.id)
             )
+        )
         received = sum(payment.amount_kopecks for payment in payments)
-        today = self._now().date()
+        today = self._today()
         lines, cumulative = [], 0
         for item in planned:
             cumulative += item.amount_kopecks
@@ -116,6 +151,315 @@ class FinanceService:
                 status = PlanStatus.upcoming
             lines.append(PlanLine(item, status))
         return lines, payments
+
+    def _today(self) -> date:
+        return self._now().astimezone(FIRM_TIMEZONE).date()
+
+    async def record_expense(
+        self,
+        *,
+        amount: str,
+        payee: str,
+        purpose: str,
+        cashier_id: int,
+        spent_on: date | None = None,
+        contract_id: int | None = None,
+    ) -> Expense:
+        """Money paid out of the cash desk: how much, to whom, for what."""
+        kopecks = _money(amount)
+        payee = required_text(payee, "Кому", 200)
+        purpose = required_text(purpose, "За что", 500)
+        today = self._today()
+        spent_on = spent_on or today
+        if not today - timedelta(days=366) <= spent_on <= today:
+            raise InvalidInput("Дата расхода: не в будущем и не раньше года назад")
+        async with self._sessionmaker() as session:
+            if contract_id is not None and await session.get(Contract, contract_id) is None:
+                raise NoSuchContract("Договор не найден")
+            expense = Expense(
+                spent_on=spent_on,
+                amount_kopecks=kopecks,
+                payee=payee,
+                purpose=purpose,
+                contract_id=contract_id,
+                cashier_id=cashier_id,
+                created_at=self._now(),
+            )
+            session.add(expense)
+            await session.commit()
+        return expense
+
+    async def pay_out(
+        self, lawyer_id: int, *, amount: str, cashier_id: int, comment: str = ""
+    ) -> Payout:
+        """Pay a lawyer from their accruals; never more than they have been accrued."""
+        kopecks = _money(amount)
+        note = optional_text(comment, "Комментарий", 500)
+        async with self._sessionmaker() as session:
+            lawyer = await session.get(Employee, lawyer_id)
+            if lawyer is None or lawyer.role is not Role.lawyer:
+                raise InvalidInput("Выплата возможна только юристу")
+            balance = await _balance(session, lawyer_id)
+            if kopecks > balance:
+                raise InvalidInput("Сумма больше остатка начислений юриста")
+            payout = Payout(
+                lawyer_id=lawyer_id,
+                amount_kopecks=kopecks,
+                paid_on=self._today(),
+                cashier_id=cashier_id,
+                comment=note,
+                created_at=self._now(),
+            )
+            session.add(payout)
+            await session.commit()
+        return payout
+
+    async def lawyer_finances(self, lawyer_id: int | None = None) -> list[LawyerFinances]:
+        """Each lawyer (or one) with their class, accrued, paid out and the balance."""
+        accrued = (
+            select(Accrual.lawyer_id, func.sum(Accrual.amount_kopecks).label("total"))
+            .group_by(Accrual.lawyer_id)
+            .subquery()
+        )
+        paid = (
+            select(Payout.lawyer_id, func.sum(Payout.amount_kopecks).label("total"))
+            .group_by(Payout.lawyer_id)
+            .subquery()
+        )
+        contracts = (
+            select(Contract.lawyer_id, func.count().label("count"))
+            .group_by(Contract.lawyer_id)
+            .subquery()
+        )
+        statement = (
+            select(Employee, LawyerClass, accrued.c.total, paid.c.total, contracts.c.count)
+            .outerjoin(LawyerClass, LawyerClass.id == Employee.lawyer_class_id)
+            .outerjoin(accrued, accrued.c.lawyer_id == Employee.id)
+            .outerjoin(paid, paid.c.lawyer_id == Employee.id)
+            .outerjoin(contracts, contracts.c.lawyer_id == Employee.id)
+            .where(Employee.role == Role.lawyer)
+            .order_by(Employee.full_name)
+        )
+        if lawyer_id is not None:
+            statement = statement.where(Employee.id == lawyer_id)
+        async with self._sessionmaker() as session:
+            rows = (await session.execute(statement)).all()
+        return [
+            LawyerFinances(lawyer, cls, accrued or 0, paid or 0, count or 0)
+            for lawyer, cls, accrued, paid, count in rows
+        ]
+
+    async def accruals_and_payouts(
+        self, lawyer_id: int, *, limit: int = 200
+    ) -> tuple[list[Accrual], list[Payout]]:
+        async with self._sessionmaker() as session:
+            accruals = list(
+                await session.scalars(
+                    select(Accrual)
+                    .where(Accrual.lawyer_id == lawyer_id)
+                    .order_by(Accrual.accrued_on.desc(), Accrual.id.desc())
+                    .limit(limit)
+                )
+            )
+            payouts = list(
+                await session.scalars(
+                    select(Payout)
+                    .where(Payout.lawyer_id == lawyer_id)
+                    .order_by(Payout.paid_on.desc(), Payout.id.desc())
+                    .limit(limit)
+                )
+            )
+        return accruals, payouts
+
+    async def cash_movements(
+        self,
+        *,
+        day_from: date | None = None,
+        day_to: date | None = None,
+        employee_id: int | None = None,
+        contract_id: int | None = None,
+        client_id: int | None = None,
+        limit: int = 300,
+    ) -> CashMovements:
+        """Income, expenses and payouts in a period (by the cashier or lawyer `employee_id`),
+        with the totals and what remains in the cash desk overall."""
+        income_q = (
+            select(Payment, Contract, Client)
+            .join(Contract, Contract.id == Payment.contract_id)
+            .join(Client, Client.id == Contract.client_id)
+            .order_by(Payment.received_on.desc(), Payment.id.desc())
+        )
+        expense_q = select(Expense).order_by(Expense.spent_on.desc(), Expense.id.desc())
+        payout_q = (
+            select(Payout, Employee)
+            .join(Employee, Employee.id == Payout.lawyer_id)
+            .order_by(Payout.paid_on.desc(), Payout.id.desc())
+        )
+        if day_from is not None:
+            income_q = income_q.where(Payment.received_on >= day_from)
+            expense_q = expense_q.where(Expense.spent_on >= day_from)
+            payout_q = payout_q.where(Payout.paid_on >= day_from)
+        if day_to is not None:
+            income_q = income_q.where(Payment.received_on <= day_to)
+            expense_q = expense_q.where(Expense.spent_on <= day_to)
+            payout_q = payout_q.where(Payout.paid_on <= day_to)
+        if employee_id is not None:
+            income_q = income_q.where(
+                (Payment.cashier_id == employee_id) | (Contract.lawyer_id == employee_id)
+            )
+            expense_q = expense_q.where(Expense.cashier_id == employee_id)
+            payout_q = payout_q.where(
+                (Payout.cashier_id == employee_id) | (Payout.lawyer_id == employee_id)
+            )
+        if contract_id is not None or client_id is not None:
+            if contract_id is not None:
+                income_q = income_q.where(Payment.contract_id == contract_id)
+                expense_q = expense_q.where(Expense.contract_id == contract_id)
+            if client_id is not None:
+                income_q = income_q.where(Contract.client_id == client_id)
+                expense_q = expense_q.join(Contract, Contract.id == Expense.contract_id).where(
+                    Contract.client_id == client_id
+                )
+            payout_q = payout_q.where(Payout.id.is_(None))  # payouts are not per contract
+        async with self._sessionmaker() as session:
+            income_total = await session.scalar(
+                select(func.coalesce(func.sum(Payment.amount_kopecks), 0)).select_from(
+                    income_q.order_by(None).subquery()
+                )
+            )
+            expense_total = await session.scalar(
+                select(func.coalesce(func.sum(Expense.amount_kopecks), 0)).select_from(
+                    expense_q.order_by(None).subquery()
+                )
+            )
+            payout_total = await session.scalar(
+                select(func.coalesce(func.sum(Payout.amount_kopecks), 0)).select_from(
+                    payout_q.order_by(None).subquery()
+                )
+            )
+            income = [IncomeRow(*row) for row in (await session.execute(income_q.limit(limit)))]
+            expenses = list(await session.scalars(expense_q.limit(limit)))
+            payouts = [PayoutRow(*row) for row in (await session.execute(payout_q.limit(limit)))]
+            cash_in = await session.scalar(
+                select(func.coalesce(func.sum(Payment.amount_kopecks), 0))
+            )
+            cash_out = await session.scalar(
+                select(func.coalesce(func.sum(Expense.amount_kopecks), 0))
+            )
+            paid_out = await session.scalar(
+                select(func.coalesce(func.sum(Payout.amount_kopecks), 0))
+            )
+        return CashMovements(
+            income=income,
+            expenses=expenses,
+            payouts=payouts,
+            income_total=int(income_total or 0),
+            expense_total=int(expense_total or 0),
+            payout_total=int(payout_total or 0),
+            cash_remaining=int(cash_in or 0) - int(cash_out or 0) - int(paid_out or 0),
+        )
+
+    async def plan_lines(
+        self,
+        *,
+        day_from: date | None = None,
+        day_to: date | None = None,
+        lawyer_id: int | None = None,
+        client_id: int | None = None,
+        status: PlanStatus | None = None,
+        limit: int = 300,
+    ) -> list[PlanRow]:
+        """The income plan across contracts: each line with its contract, client and status."""
+        statement = (
+            select(PlannedPayment, Contract, Client, Employee)
+            .join(Contract, Contract.id == PlannedPayment.contract_id)
+            .join(Client, Client.id == Contract.client_id)
+            .join(Employee, Employee.id == Contract.lawyer_id)
+            .order_by(PlannedPayment.due_on, PlannedPayment.id)
+        )
+        if day_from is not None:
+            statement = statement.where(PlannedPayment.due_on >= day_from)
+        if day_to is not None:
+            statement = statement.where(PlannedPayment.due_on <= day_to)
+        if lawyer_id is not None:
+            statement = statement.where(Contract.lawyer_id == lawyer_id)
+        if client_id is not None:
+            statement = statement.where(Contract.client_id == client_id)
+        async with self._sessionmaker() as session:
+            rows = (await session.execute(statement.limit(limit * 3))).all()
+            contract_ids = {row[1].id for row in rows}
+            statuses: dict[int, PlanStatus] = {}
+            # A line's status depends on the contract's earlier lines and all its payments.
+            for contract_id in contract_ids:
+                lines, _ = await self._plan_in(session, contract_id)
+                statuses.update({line.planned.id: line.status for line in lines})
+        result = [
+            PlanRow(planned, contract, client, lawyer, statuses[planned.id])
+            for planned, contract, client, lawyer in rows
+        ]
+        if status is not None:
+            result = [row for row in result if row.status is status]
+        return result[:limit]
+
+
+@dataclass(frozen=True)
+class LawyerFinances:
+    lawyer: Employee
+    lawyer_class: LawyerClass | None
+    accrued_kopecks: int
+    paid_out_kopecks: int
+    contracts: int
+
+    @property
+    def balance_kopecks(self) -> int:
+        return self.accrued_kopecks - self.paid_out_kopecks
+
+
+@dataclass(frozen=True)
+class IncomeRow:
+    payment: Payment
+    contract: Contract
+    client: Client
+
+
+@dataclass(frozen=True)
+class PayoutRow:
+    payout: Payout
+    lawyer: Employee
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    planned: PlannedPayment
+    contract: Contract
+    client: Client
+    lawyer: Employee
+    status: PlanStatus
+
+
+@dataclass(frozen=True)
+class CashMovements:
+    income: list[IncomeRow]
+    expenses: list[Expense]
+    payouts: list[PayoutRow]
+    income_total: int
+    expense_total: int
+    payout_total: int
+    cash_remaining: int  # all time: received − expenses − payouts
+
+
+async def _balance(session: AsyncSession, lawyer_id: int) -> int:
+    accrued = await session.scalar(
+        select(func.coalesce(func.sum(Accrual.amount_kopecks), 0)).where(
+            Accrual.lawyer_id == lawyer_id
+        )
+    )
+    paid = await session.scalar(
+        select(func.coalesce(func.sum(Payout.amount_kopecks), 0)).where(
+            Payout.lawyer_id == lawyer_id
+        )
+    )
+    return int(accrued or 0) - int(paid or 0)
 
 
 def _money(amount: str) -> int:

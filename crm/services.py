@@ -24,6 +24,8 @@ from crm.errors import (
     SipExtensionTaken,
 )
 from crm.formatting import search_key
+from crm.inputs import optional_text as _optional_text
+from crm.inputs import required_text as _required_text
 from crm.models import Client, ClientPhone, Employee, WebSession, utc_now
 from crm.passwords import (
     check_password_strength,
@@ -51,21 +53,6 @@ _SIP_EXTENSION = re.compile(r"[0-9]{2,8}")
 
 PHONE_TABLE = "client_phones"
 PHONE_COLUMN = "number_ciphertext"
-
-
-def _required_text(value: str, what: str, max_length: int) -> str:
-    cleaned = " ".join(value.split())
-    if not cleaned:
-        raise InvalidInput(f"Поле «{what}» не заполнено")
-    if len(cleaned) > max_length:
-        raise InvalidInput(f"Поле «{what}» длиннее {max_length} символов")
-    return cleaned
-
-
-def _optional_text(value: str | None, what: str, max_length: int) -> str | None:
-    if value is None or not value.strip():
-        return None
-    return _required_text(value, what, max_length)
 
 
 def normalise_login(login: str) -> str:

@@ -11,15 +11,20 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from crm.call_log import CallLogService
 from crm.calls import CallService, ClickToCallService
 from crm.contracts import ContractService
+from crm.courts import HearingService
 from crm.crypto import KeyRing, PersonalDataCipher
 from crm.db import create_engine, create_sessionmaker, upgrade_database_async
 from crm.events import ClickToCallRequested
 from crm.finance import FinanceService
 from crm.journal import JournalService
 from crm.masking import AsteriskMaskingSecrets
+from crm.notes import NoteService
 from crm.services import ClientService, EmployeeService, WebSessionService
+from crm.staff import StaffService
+from crm.visits import VisitService
 from lexcrm.asterisk_runtime import AsteriskRuntime
 from lexcrm.bus import EventBus
 from lexcrm.settings import Settings
@@ -52,6 +57,11 @@ class Core:
     journal: JournalService
     contracts: ContractService
     finance: FinanceService
+    visits: VisitService
+    hearings: HearingService
+    notes: NoteService
+    call_log: CallLogService
+    staff: StaffService
 
 
 @contextlib.asynccontextmanager
@@ -78,6 +88,11 @@ async def open_core(settings: Settings, *, migrate: bool = True) -> AsyncIterato
             journal=JournalService(sessionmaker),
             contracts=ContractService(sessionmaker),
             finance=FinanceService(sessionmaker),
+            visits=VisitService(sessionmaker),
+            hearings=HearingService(sessionmaker),
+            notes=NoteService(sessionmaker),
+            call_log=CallLogService(sessionmaker),
+            staff=StaffService(sessionmaker),
         )
     finally:
         await engine.dispose()
@@ -104,6 +119,11 @@ def build_web_app(
             journal=core.journal,
             contracts=core.contracts,
             finance=core.finance,
+            visits=core.visits,
+            hearings=core.hearings,
+            notes=core.notes,
+            call_log=core.call_log,
+            staff=core.staff,
             telephony_health=telephony_health,
         ),
     )

@@ -11,12 +11,17 @@ from typing import Protocol
 import jinja2
 from aiohttp import web
 
+from crm.call_log import CallLogService
 from crm.calls import CallService, ClickToCallService
 from crm.contracts import ContractService
+from crm.courts import HearingService
 from crm.finance import FinanceService
 from crm.journal import JournalService
 from crm.models import Employee, WebSession
+from crm.notes import NoteService
 from crm.services import ClientService, EmployeeService, WebSessionService
+from crm.staff import StaffService
+from crm.visits import VisitService
 
 
 class Bus(Protocol):
@@ -49,6 +54,11 @@ class WebServices:
     journal: JournalService
     contracts: ContractService
     finance: FinanceService
+    visits: VisitService
+    hearings: HearingService
+    notes: NoteService
+    call_log: CallLogService
+    staff: StaffService
     # State of the link to Asterisk, e.g. {"asterisk": "connected"}; empty when no
     # controller runs in this process.
     telephony_health: Callable[[], dict[str, str]] = dict

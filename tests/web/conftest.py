@@ -13,16 +13,21 @@ from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from crm.call_log import CallLogService
 from crm.calls import CallService, ClickToCallService
 from crm.contracts import ContractService
+from crm.courts import HearingService
 from crm.crypto import KeyRing, PersonalDataCipher
 from crm.db import create_engine, create_sessionmaker, upgrade_database_async
 from crm.finance import FinanceService
 from crm.journal import JournalService
 from crm.masking import AsteriskMaskingSecrets
 from crm.models import Employee
+from crm.notes import NoteService
 from crm.roles import Role
 from crm.services import ClientService, EmployeeService, WebSessionService
+from crm.staff import StaffService
+from crm.visits import VisitService
 from lexcrm.bus import EventBus
 from web.app import create_app
 from web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
@@ -119,6 +124,11 @@ def web_services(
         journal=JournalService(sessionmaker),
         contracts=ContractService(sessionmaker),
         finance=FinanceService(sessionmaker),
+        visits=VisitService(sessionmaker),
+        hearings=HearingService(sessionmaker),
+        notes=NoteService(sessionmaker),
+        call_log=CallLogService(sessionmaker),
+        staff=StaffService(sessionmaker),
     )
 
 

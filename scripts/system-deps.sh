@@ -10,6 +10,7 @@ packages=(
   sip-tester                                 # sipp, a SIP test peer
   espeak-ng sox                              # test speech and audio checks
   sqlite3                                    # inspecting the embedded database by hand
+  chromium                                   # the real browser of the browser tests (Playwright drives it)
 )
 
 missing=()

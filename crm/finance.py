@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.errors import InvalidInput
-from crm.formatting import parse_money
+from crm.formatting import FIRM_TIMEZONE, parse_money
 from crm.inputs import optional_text, required_text
 from crm.models import (
     Accrual,
@@ -26,7 +26,6 @@ from crm.models import (
     utc_now,
 )
 from crm.roles import Role
-from crm.services import FIRM_TIMEZONE
 
 Clock = Callable[[], datetime]
 PLAN_HORIZON = timedelta(days=3 * 366)  # a due date further away is a typing error

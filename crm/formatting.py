@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# The firm works on St Petersburg time: "today", and every time shown, is Moscow time.
+try:
+    FIRM_TIMEZONE: tzinfo = ZoneInfo("Europe/Moscow")
+except ZoneInfoNotFoundError:
+    # Slim images may lack the tz database; Moscow time has been UTC+3 all year since 2014.
+    FIRM_TIMEZONE = timezone(timedelta(hours=3), "MSK")
 
 NARROW_NBSP = "\u202f"  # groups digits the way Russian typography does, and never wraps
 NBSP = "\u00a0"
 
 
+def _firm_time(value: datetime) -> datetime:
+    return value.astimezone(FIRM_TIMEZONE) if value.tzinfo is not None else value
+
+
 def format_date(value: date | datetime | None) -> str:
-    return value.strftime("%d.%m.%Y") if value else "—"
+    """27.11.2026; a timestamp shows the firm's (Moscow) date, not the UTC one."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = _firm_time(value)
+    return value.strftime("%d.%m.%Y")
+
+
+def format_time(value: datetime | None) -> str:
+    """14:05 on the firm's clock."""
+    return _firm_time(value).strftime("%H:%M") if value else "—"
+
+
+def format_datetime(value: datetime | None) -> str:
+    """27.11.2026 14:05 on the firm's clock."""
+    return _firm_time(value).strftime("%d.%m.%Y %H:%M") if value else "—"
 
 
 def format_money(kopecks: int | None) -> str:

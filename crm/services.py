@@ -8,8 +8,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +22,7 @@ from crm.errors import (
     NoSuchEmployee,
     SipExtensionTaken,
 )
-from crm.formatting import search_key
+from crm.formatting import FIRM_TIMEZONE, search_key
 from crm.inputs import optional_text as _optional_text
 from crm.inputs import required_text as _required_text
 from crm.models import Client, ClientPhone, Employee, WebSession, utc_now
@@ -39,14 +38,6 @@ from crm.repositories import ClientRepository, EmployeeRepository, WebSessionRep
 from crm.roles import Role
 
 Clock = Callable[[], datetime]
-
-# The firm works on St Petersburg time: "today" for a first contact is a Moscow-time date,
-# not a UTC one (which is still yesterday until 03:00).
-try:
-    FIRM_TIMEZONE: tzinfo = ZoneInfo("Europe/Moscow")
-except ZoneInfoNotFoundError:
-    # Slim images may lack the tz database; Moscow time has been UTC+3 all year since 2014.
-    FIRM_TIMEZONE = timezone(timedelta(hours=3), "MSK")
 
 _LOGIN = re.compile(r"[a-z0-9._-]{2,64}")
 _SIP_EXTENSION = re.compile(r"[0-9]{2,8}")

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from crm.errors import InvalidInput, NoSuchClient
+from crm.formatting import FIRM_TIMEZONE
 from crm.inputs import optional_text
 from crm.models import Client, ClientStatus, Employee, Visit, VisitOutcome, utc_now
 from crm.roles import Role
-from crm.services import FIRM_TIMEZONE
 
 Clock = Callable[[], datetime]
 BOOKING_HORIZON = timedelta(days=120)  # a visit further away is a typing error
@@ -158,6 +158,7 @@ class VisitService:
         lawyer_id: int | None = None,
         booked_by_id: int | None = None,
         client_id: int | None = None,
+        employee_id: int | None = None,
         limit: int = 300,
     ) -> list[VisitRow]:
         """Visits by the firm's calendar days (inclusive), newest first unless one day."""
@@ -183,6 +184,13 @@ class VisitService:
             statement = statement.where(Visit.booked_by_id == booked_by_id)
         if client_id is not None:
             statement = statement.where(Visit.client_id == client_id)
+        if employee_id is not None:
+            # "Everything by one employee": the visits they booked, held or checked in.
+            statement = statement.where(
+                (Visit.lawyer_id == employee_id)
+                | (Visit.booked_by_id == employee_id)
+                | (Visit.checked_in_by_id == employee_id)
+            )
         async with self._sessionmaker() as session:
             rows = (await session.execute(statement)).all()
         return [VisitRow(visit, client, law, book) for visit, client, law, book in rows]

@@ -8,7 +8,7 @@ import jinja2
 from aiohttp import web
 
 from crm.formatting import format_date, format_money
-from web import auth, callbacks, clients, contracts, journal, live, views
+from web import auth, callbacks, clients, contracts, i18n, journal, language, live, views
 from web.keys import CONFIG, SERVICES, TEMPLATES, WebConfig, WebServices
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -17,14 +17,23 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def create_app(config: WebConfig, services: WebServices) -> web.Application:
     """The application, ready for a runner or a test client."""
-    app = web.Application(middlewares=[auth.session_middleware, auth.csrf_middleware])
+    app = web.Application(
+        middlewares=[
+            # Outermost, so that the session and CSRF refusals speak the request's language.
+            i18n.language_middleware(i18n.load_catalogues()),
+            auth.session_middleware,
+            auth.csrf_middleware,
+        ]
+    )
     app[CONFIG] = config
     app[SERVICES] = services
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
     )
+    i18n.install(templates)
     templates.filters["date_ru"] = format_date
     templates.filters["money"] = format_money
     app[TEMPLATES] = templates
@@ -35,6 +44,7 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
             web.get("/login", auth.login_form, name="login"),
             web.post("/login", auth.login_submit, name="login-submit"),
             web.post("/logout", auth.logout, name="logout"),
+            web.post("/lang", language.choose_language, name="lang"),
             web.get("/healthz", views.healthz, name="healthz"),
             web.get("/ws", live.websocket, name="live"),
             web.get("/callbacks", callbacks.callbacks, name="callbacks"),

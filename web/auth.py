@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from crm.passwords import MAX_PASSWORD_LENGTH
+from web.i18n import gettext as _
 from web.keys import CONFIG, SERVICES, USER_KEY, CurrentUser
 from web.render import current_user, render
 
@@ -17,7 +18,7 @@ SESSION_COOKIE = "lexcrm_session"
 # Before login there is no server-side session to keep a CSRF token in, so the login form
 # uses a double-submit cookie instead.
 LOGIN_CSRF_COOKIE = "lexcrm_login_csrf"
-PUBLIC_PATHS = frozenset({"/login", "/healthz"})
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/lang"})
 LOGIN_PATHS = frozenset({"/login"})
 MAX_LOGIN_LENGTH = 64
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
@@ -53,7 +54,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         form = await request.post()
         sent = str(form.get("csrf_token", "")) or request.headers.get("X-CSRF-Token", "")
         if not tokens_match(sent, user.session.csrf_token):
-            raise web.HTTPForbidden(text="Запрос отклонён: устаревшая форма, обновите страницу.")
+            raise web.HTTPForbidden(text=_("Запрос отклонён: устаревшая форма, обновите страницу."))
     return await handler(request)
 
 
@@ -102,10 +103,12 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     cookie_csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not sent_csrf or not tokens_match(sent_csrf, cookie_csrf):
         return _login_page(
-            request, error="Форма устарела, попробуйте ещё раз.", login=shown_login, status=400
+            request, error=_("Форма устарела, попробуйте ещё раз."), login=shown_login, status=400
         )
     if not login or not password:
-        return _login_page(request, error="Введите логин и пароль.", login=shown_login, status=400)
+        return _login_page(
+            request, error=_("Введите логин и пароль."), login=shown_login, status=400
+        )
     services = request.app[SERVICES]
     employee = None
     # Too long to be anyone's login or password: refused without hashing 100 KB with argon2.
@@ -113,7 +116,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         employee = await services.employees.authenticate(login, password)
     if employee is None:
         return _login_page(
-            request, error="Неверный логин или пароль.", login=shown_login, status=401
+            request, error=_("Неверный логин или пароль."), login=shown_login, status=401
         )
     # A new session id at every login: a token planted before login is worthless after it.
     old_token = request.cookies.get(SESSION_COOKIE)

@@ -8,36 +8,38 @@ from aiohttp import web
 
 from crm.permissions import Action
 from web.access import authorise
+from web.i18n import N_
+from web.i18n import gettext as _
 from web.keys import SERVICES
 from web.render import render
 
 REASONS = {
-    "abandoned": "клиент не дождался ответа",
-    "no_answer": "никто не ответил",
-    "busy": "занято",
-    "failed": "не удалось соединить",
-    "unknown": "звонок пропущен",
+    "abandoned": N_("клиент не дождался ответа"),
+    "no_answer": N_("никто не ответил"),
+    "busy": N_("занято"),
+    "failed": N_("не удалось соединить"),
+    "unknown": N_("звонок пропущен"),
 }
 
 
 def countdown(due: datetime, now: datetime) -> str:
     minutes = int((due - now).total_seconds() // 60)
     if minutes >= 0:
-        return f"осталось {minutes} мин"
-    return f"просрочено на {-minutes} мин"
+        return _("осталось %(minutes)d мин") % {"minutes": minutes}
+    return _("просрочено на %(minutes)d мин") % {"minutes": -minutes}
 
 
 async def callbacks(request: web.Request) -> web.StreamResponse:
     await authorise(
         request,
         Action.view_callbacks,
-        refusal="Список перезвонов — для колл-центра и руководителя",
+        refusal=_("Список перезвонов — для колл-центра и руководителя"),
     )
     now = datetime.now(UTC)
     rows = [
         {
             "client": client,
-            "reason": REASONS.get(task.reason, task.reason),
+            "reason": _(REASONS[task.reason]) if task.reason in REASONS else task.reason,
             "created": task.created_at.astimezone(UTC),
             "countdown": countdown(task.due_at, now),
             "overdue": task.due_at < now,

@@ -10,6 +10,7 @@ from crm.models import Client
 from crm.permissions import Action, Scope, may, scope_of
 from crm.roles import Role
 from web.access import authorise
+from web.i18n import gettext as _
 from web.keys import SERVICES, CurrentUser
 from web.render import current_user, render
 
@@ -25,11 +26,11 @@ async def client_for(request: web.Request, action: Action) -> tuple[CurrentUser,
         client_id = int(request.match_info["client_id"])
         client = await request.app[SERVICES].clients.get_client(client_id)
     except (ValueError, NoSuchClient):
-        raise web.HTTPNotFound(text="Клиент не найден") from None
+        raise web.HTTPNotFound(text=_("Клиент не найден")) from None
     user = await authorise(
         request,
         action,
-        refusal="Нет доступа к этому клиенту",
+        refusal=_("Нет доступа к этому клиенту"),
         owner_id=client.lawyer_id,
         object_type="client",
         object_id=client.id,
@@ -93,7 +94,7 @@ async def client_card_page(
 async def call_client(request: web.Request) -> web.StreamResponse:
     user, client = await client_for(request, Action.call_client)
     if not user.employee.sip_extension:
-        raise web.HTTPConflict(text="У вас нет рабочего телефона: звонок невозможен")
+        raise web.HTTPConflict(text=_("У вас нет рабочего телефона: звонок невозможен"))
     services = request.app[SERVICES]
     stored = await services.clicks.request(user.employee.id, client.id)
     services.bus.publish(ClickToCallRequested(stored.id))
@@ -106,7 +107,7 @@ async def client_search(request: web.Request) -> web.StreamResponse:
     assert user is not None
     scope = scope_of(user.employee.role, Action.view_client)
     if scope is None:
-        raise web.HTTPForbidden(text="Нет доступа к клиентам")
+        raise web.HTTPForbidden(text=_("Нет доступа к клиентам"))
     query = request.query.get("q", "").strip()[:100]
     own = user.employee.id if scope is Scope.own else None
     results = (

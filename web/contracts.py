@@ -11,6 +11,7 @@ from crm.errors import CrmError
 from crm.permissions import Action, Scope, scope_of
 from web.access import authorise
 from web.clients import client_card_page, client_for
+from web.i18n import gettext as _
 from web.keys import SERVICES
 from web.render import current_user, render
 
@@ -25,12 +26,12 @@ def parse_date(text: str) -> date | None:
             return datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise web.HTTPBadRequest(text=f"Дата {text[:20]!r}: ожидается ДД.ММ.ГГГГ")
+    raise web.HTTPBadRequest(text=_("Дата %(date)r: ожидается ДД.ММ.ГГГГ") % {"date": text[:20]})
 
 
 async def contract_list(request: web.Request) -> web.StreamResponse:
     """All contracts, by period, by lawyer, by any part of the number (own ones for lawyers)."""
-    user = await authorise(request, Action.view_contracts, refusal="Нет доступа к договорам")
+    user = await authorise(request, Action.view_contracts, refusal=_("Нет доступа к договорам"))
     services = request.app[SERVICES]
     scope = scope_of(user.employee.role, Action.view_contracts)
     query = request.query
@@ -41,7 +42,7 @@ async def contract_list(request: web.Request) -> web.StreamResponse:
         try:
             lawyer_id = int(query["lawyer"])
         except ValueError:
-            raise web.HTTPBadRequest(text="Неверный юрист в фильтре") from None
+            raise web.HTTPBadRequest(text=_("Неверный юрист в фильтре")) from None
     rows: list[ContractRow] = await services.contracts.search(
         number_part=query.get("number", "")[:50],
         lawyer_id=lawyer_id,
@@ -68,7 +69,7 @@ async def add_contract(request: web.Request) -> web.StreamResponse:
     await authorise(
         request,
         Action.add_contract,
-        refusal="Договор заключает юрист клиента",
+        refusal=_("Договор заключает юрист клиента"),
         owner_id=client.lawyer_id,
         object_type="client",
         object_id=client.id,
@@ -95,11 +96,11 @@ async def _contract_for(request: web.Request, action: Action) -> tuple[int, int]
     except ValueError:
         contract = None
     if contract is None:
-        raise web.HTTPNotFound(text="Договор не найден")
+        raise web.HTTPNotFound(text=_("Договор не найден"))
     await authorise(
         request,
         action,
-        refusal="Нет права на это действие с договором",
+        refusal=_("Нет права на это действие с договором"),
         owner_id=contract.lawyer_id,
         object_type="contract",
         object_id=contract.id,
@@ -116,7 +117,7 @@ async def plan_payment(request: web.Request) -> web.StreamResponse:
     try:
         due_on = parse_date(str(form.get("due_on", "")))
         if due_on is None:
-            raise web.HTTPBadRequest(text="Дата платежа не указана")
+            raise web.HTTPBadRequest(text=_("Дата платежа не указана"))
         await request.app[SERVICES].finance.plan_payment(
             contract_id,
             due_on=due_on,

@@ -8,33 +8,35 @@ from aiohttp import web
 
 from crm.permissions import Action
 from web.access import authorise
+from web.i18n import N_
+from web.i18n import gettext as _
 from web.keys import SERVICES
 from web.render import render
 
 FIRM_TIME = ZoneInfo("Europe/Moscow")
 ACTIONS = {
-    "view_client": "открыл карточку клиента",
-    "call_client": "позвонил клиенту",
-    "view_callbacks": "открыл список перезвонов",
-    "view_journal": "открыл журнал",
+    "view_client": N_("открыл карточку клиента"),
+    "call_client": N_("позвонил клиенту"),
+    "view_callbacks": N_("открыл список перезвонов"),
+    "view_journal": N_("открыл журнал"),
 }
 
 
 async def journal(request: web.Request) -> web.StreamResponse:
     await authorise(
-        request, Action.view_journal, refusal="Журнал доступен руководству и администратору"
+        request, Action.view_journal, refusal=_("Журнал доступен руководству и администратору")
     )
     services = request.app[SERVICES]
     try:
         employee_id = int(request.query["employee"]) if request.query.get("employee") else None
     except ValueError:
-        raise web.HTTPBadRequest(text="Неверный сотрудник в фильтре") from None
+        raise web.HTTPBadRequest(text=_("Неверный сотрудник в фильтре")) from None
     employees = {e.id: e for e in await services.employees.list_employees()}
     rows = [
         {
             "at": entry.at.astimezone(FIRM_TIME),
             "employee": employees.get(entry.employee_id) if entry.employee_id else None,
-            "action": ACTIONS.get(entry.action, entry.action),
+            "action": _(ACTIONS[entry.action]) if entry.action in ACTIONS else entry.action,
             "object": f"{entry.object_type} {entry.object_id}" if entry.object_type else "",
             "denied": entry.outcome.value == "denied",
         }

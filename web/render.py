@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from web.i18n import current_language
 from web.keys import TEMPLATES, USER_KEY, CurrentUser
 
 
@@ -21,11 +22,15 @@ def render(
     text = page.render(
         user=user,
         csrf_token=user.session.csrf_token if user else "",
+        lang=current_language(),
+        # Where the language switch comes back to: a page answering a POST has no GET twin.
+        this_page=request.path_qs if request.method == "GET" else "/",
         **(context or {}),
     )
     response = web.Response(text=text, content_type="text/html", status=status)
     # Pages show client data: keep them out of shared caches and the browser's disk cache.
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Language"] = current_language()
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"

@@ -22,6 +22,7 @@ ROUTE_RIGHTS: dict[tuple[str, str], str | None] = {
     ("GET", "/login"): None,
     ("POST", "/login"): None,
     ("POST", "/logout"): "",
+    ("POST", "/lang"): None,  # the language switch works on the login page too
     ("GET", "/healthz"): None,
     ("GET", "/ws"): "",
     ("GET", "/callbacks"): Action.view_callbacks,

@@ -1,0 +1,1 @@
+"""Browser tests: the real web app in headless Chromium."""

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 from crm.errors import InvalidInput, NoSuchClient
 from crm.formatting import FIRM_TIMEZONE
 from crm.inputs import optional_text
-from crm.models import Client, ClientStatus, Employee, Visit, VisitOutcome, utc_now
+from crm.models import Call, Client, ClientStatus, Employee, Visit, VisitOutcome, utc_now
 from crm.roles import Role
 
 Clock = Callable[[], datetime]
@@ -72,6 +72,12 @@ class VisitService:
                 raise NoSuchClient()
             if lawyer_id is not None:
                 await _lawyer(session, lawyer_id)
+            if call_id is not None:
+                # The id comes from the form: a stale or forged one would otherwise fail on
+                # the foreign key as a server error.
+                call = await session.get(Call, call_id)
+                if call is None or call.client_id not in (None, client_id):
+                    raise InvalidInput("Звонок не найден")
             visit = Visit(
                 client_id=client_id,
                 booked_by_id=booked_by_id,
@@ -116,6 +122,13 @@ class VisitService:
             if client is None:
                 raise NoSuchClient()
             await _lawyer(session, lawyer_id)
+            # A second press of the button must not count the client as having come twice.
+            if await session.scalar(
+                select(Visit.id)
+                .where(Visit.client_id == client_id, Visit.outcome == VisitOutcome.arrived)
+                .limit(1)
+            ):
+                raise InvalidInput("Клиент уже в офисе: его визит ещё не закрыт")
             visit = Visit(
                 client_id=client_id,
                 lawyer_id=lawyer_id,
@@ -142,6 +155,9 @@ class VisitService:
                 raise InvalidInput("Итог визита уже записан")
             if outcome is VisitOutcome.no_show and visit.outcome is VisitOutcome.arrived:
                 raise InvalidInput("Клиент уже отмечен как пришедший")
+            if outcome is not VisitOutcome.no_show and visit.outcome is VisitOutcome.booked:
+                # The client would count as having come while still a lead who never came.
+                raise InvalidInput("Сначала отметьте приход клиента на ресепшене")
             visit.outcome = outcome
             await session.commit()
         return visit

@@ -207,6 +207,8 @@ async def tab(chromium: Browser, base_url: str) -> AsyncIterator[Tab]:
     context.set_default_timeout(STEP_TIMEOUT_MS)
     opened = Tab(await context.new_page())
     yield opened
-    await opened.check()
-    await context.close()
+    try:
+        await opened.check()
+    finally:
+        await context.close()
     assert not opened.errors

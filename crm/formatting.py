@@ -69,9 +69,17 @@ def parse_money(text: str) -> int:
     if not cleaned or cleaned.count(".") > 1:
         raise ValueError("Сумма: введите число, например 150 000,00")
     rubles, _, cents = cleaned.partition(".")
-    if not rubles.isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
+    # ASCII digits only: str.isdigit() also passes "²", on which int() fails in English.
+    if not _ascii_digits(rubles) or (cents and (not _ascii_digits(cents) or len(cents) > 2)):
         raise ValueError("Сумма: введите число, например 150 000,00")
+    rubles = rubles.lstrip("0") or "0"
+    if len(rubles) > 14:  # past MAX_KOPECKS; int() refuses over 4300 digits, also in English
+        raise ValueError("Сумма должна быть больше нуля и разумной")
     kopecks = int(rubles) * 100 + int(cents.ljust(2, "0") or 0)
     if kopecks <= 0 or kopecks > MAX_KOPECKS:
         raise ValueError("Сумма должна быть больше нуля и разумной")
     return kopecks
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()

@@ -81,6 +81,10 @@ class FinanceService:
         self, contract_id: int, *, amount: str, cashier_id: int, received_on: date | None = None
     ) -> Payment:
         kopecks = _money(amount)
+        today = self._today()
+        received_on = received_on or today
+        if not today - timedelta(days=366) <= received_on <= today:
+            raise InvalidInput("Дата платежа: не в будущем и не раньше года назад")
         async with self._sessionmaker() as session:
             contract = await session.get(Contract, contract_id)
             if contract is None:
@@ -88,7 +92,7 @@ class FinanceService:
             payment = Payment(
                 contract_id=contract_id,
                 amount_kopecks=kopecks,
-                received_on=received_on or self._today(),
+                received_on=received_on,
                 cashier_id=cashier_id,
                 created_at=self._now(),
             )
@@ -198,9 +202,6 @@ class FinanceService:
             lawyer = await session.get(Employee, lawyer_id)
             if lawyer is None or lawyer.role is not Role.lawyer:
                 raise InvalidInput("Выплата возможна только юристу")
-            balance = await _balance(session, lawyer_id)
-            if kopecks > balance:
-                raise InvalidInput("Сумма больше остатка начислений юриста")
             payout = Payout(
                 lawyer_id=lawyer_id,
                 amount_kopecks=kopecks,
@@ -210,6 +211,13 @@ class FinanceService:
                 created_at=self._now(),
             )
             session.add(payout)
+            # Written first, checked after: the insert takes SQLite's write lock, so the same
+            # form sent twice at once waits here and then sees the first payout in the balance
+            # (a balance read before the insert is outside any transaction and goes stale).
+            await session.flush()
+            if await _balance(session, lawyer_id) < 0:
+                await session.rollback()
+                raise InvalidInput("Сумма больше остатка начислений юриста")
             await session.commit()
         return payout
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.errors import InvalidInput, NoSuchClient
-from crm.formatting import parse_money, search_key
+from crm.formatting import FIRM_TIMEZONE, parse_money, search_key
 from crm.models import (
     Client,
     ClientStatus,
@@ -100,7 +100,7 @@ class ContractService:
                 essence=essence,
                 status=ContractStatus.active,
                 kind=ContractKind.secondary if earlier else ContractKind.primary,
-                signed_on=signed_on or self._now().date(),
+                signed_on=signed_on or self._now().astimezone(FIRM_TIMEZONE).date(),
                 created_at=self._now(),
             )
             session.add(contract)

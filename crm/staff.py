@@ -15,11 +15,15 @@ from crm.models import Employee, LawyerClass
 from crm.roles import Role
 
 _SIP_EXTENSION = re.compile(r"[0-9]{2,8}")
+# Plain ASCII digits: Decimal() alone also takes "1e1", "1_0", "NaN" and Arabic-Indic digits.
+_PERCENT = re.compile(r"[0-9]+(?:\.[0-9]*)?")
 
 
 def parse_percent(text: str) -> int:
     """ "25", "12,5 %" → basis points (2500, 1250); a clear error for anything else."""
     cleaned = text.replace("%", "").replace(",", ".").strip()
+    if not _PERCENT.fullmatch(cleaned):
+        raise InvalidInput("Процент: число от 0 до 100, например 25 или 12,5")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,9 +98,16 @@ class Tab:
         return response
 
     async def submit(self, button: Locator) -> Response:
-        """Clicks a form's button and waits for the page the server answers with."""
+        """Clicks a form's button (or a link) and waits for the page the server answers with."""
+        return await self._navigate(button.click)
+
+    async def submit_with_enter(self, field: Locator) -> Response:
+        """Presses Enter in a form's field, as people submit a search, and waits for the answer."""
+        return await self._navigate(lambda: field.press("Enter"))
+
+    async def _navigate(self, action: Callable[[], Awaitable[None]]) -> Response:
         async with self.page.expect_navigation() as navigation:
-            await button.click()
+            await action()
         response = await navigation.value
         await self.check()
         return response

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from playwright.async_api import Locator, Page
 
+from crm.formatting import FIRM_TIMEZONE
 from crm.roles import Role
 from lexcrm.wiring import Core
 from tests.browser.conftest import Firm, Tab, text_of
 from tests.browser.test_login import log_in
 
-# Planned a little ahead, by the server's clock (UTC), so the line is "upcoming" until paid.
-DUE = (datetime.now(UTC) + timedelta(days=10)).date()
+# Planned a little ahead of the firm's day, so the line is "upcoming" until paid.
+DUE = datetime.now(FIRM_TIMEZONE).date() + timedelta(days=10)
 # Markup that runs a script if a page pastes it in unescaped: in a table cell, or in the
 # textarea or input value a refused form comes back with.
 INJECTION = '"></textarea><script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
@@ -165,5 +166,5 @@ async def test_cashier_takes_a_payment_and_the_plan_line_is_paid(
     assert response.status == 200
     line = await plan_line(page)
     assert f"{DUE:%d.%m.%Y} — 50 000,00 ₽ (оплачен)" in line
-    today = datetime.now(UTC).date()
+    today = datetime.now(FIRM_TIMEZONE).date()
     assert f"Поступило: {today:%d.%m.%Y} — 50 000,00 ₽" in line

@@ -330,19 +330,19 @@ class FinanceService:
             payout_q = payout_q.where(Payout.id.is_(None))  # payouts are not per contract
         async with self._sessionmaker() as session:
             income_total = await session.scalar(
-                select(func.coalesce(func.sum(Payment.amount_kopecks), 0)).select_from(
-                    income_q.order_by(None).subquery()
-                )
+                income_q.with_only_columns(
+                    func.coalesce(func.sum(Payment.amount_kopecks), 0), maintain_column_froms=True
+                ).order_by(None)
             )
             expense_total = await session.scalar(
-                select(func.coalesce(func.sum(Expense.amount_kopecks), 0)).select_from(
-                    expense_q.order_by(None).subquery()
-                )
+                expense_q.with_only_columns(
+                    func.coalesce(func.sum(Expense.amount_kopecks), 0), maintain_column_froms=True
+                ).order_by(None)
             )
             payout_total = await session.scalar(
-                select(func.coalesce(func.sum(Payout.amount_kopecks), 0)).select_from(
-                    payout_q.order_by(None).subquery()
-                )
+                payout_q.with_only_columns(
+                    func.coalesce(func.sum(Payout.amount_kopecks), 0), maintain_column_froms=True
+                ).order_by(None)
             )
             income = [IncomeRow(*row) for row in (await session.execute(income_q.limit(limit)))]
             expenses = list(await session.scalars(expense_q.limit(limit)))

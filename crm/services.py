@@ -10,9 +10,10 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from crm.crypto import PersonalDataCipher
 from crm.errors import (
@@ -22,10 +23,11 @@ from crm.errors import (
     NoSuchEmployee,
     SipExtensionTaken,
 )
-from crm.formatting import FIRM_TIMEZONE, search_key
+from crm.formatting import FIRM_TIMEZONE as FIRM_TIMEZONE  # re-exported: older imports
+from crm.formatting import search_key
 from crm.inputs import optional_text as _optional_text
 from crm.inputs import required_text as _required_text
-from crm.models import Client, ClientPhone, Employee, WebSession, utc_now
+from crm.models import Client, ClientPhone, ClientStatus, Employee, WebSession, utc_now
 from crm.passwords import (
     check_password_strength,
     dummy_password_hash,
@@ -315,6 +317,82 @@ class ClientService:
             if lawyer_id is not None:
                 query = query.where(Client.lawyer_id == lawyer_id)
             return list(await session.scalars(query))
+
+    async def filter_clients(
+        self,
+        *,
+        name: str = "",
+        came_from: date | None = None,
+        came_to: date | None = None,
+        topic: str = "",
+        status: ClientStatus | None = None,
+        lawyer_id: int | None = None,
+        limit: int = 200,
+    ) -> tuple[list[tuple[Client, Employee | None]], int]:
+        """The clients tab: by first-contact period, topic, status ("заключка"), lawyer and
+        name; the newest first, with how many match in all."""
+        condition: ColumnElement[bool] = true()
+        key = search_key(name)[:100]
+        if key:
+            condition = condition & Client.name_key.contains(key, autoescape=True)
+        if came_from is not None:
+            condition = condition & (Client.first_contact_on >= came_from)
+        if came_to is not None:
+            condition = condition & (Client.first_contact_on <= came_to)
+        if topic.strip():
+            condition = condition & (Client.topic == topic.strip()[:200])
+        if status is not None:
+            condition = condition & (Client.status == status)
+        if lawyer_id is not None:
+            condition = condition & (Client.lawyer_id == lawyer_id)
+        async with self._sessionmaker() as session:
+            total = await session.scalar(select(func.count()).select_from(Client).where(condition))
+            rows = (
+                await session.execute(
+                    select(Client, Employee)
+                    .outerjoin(Employee, Employee.id == Client.lawyer_id)
+                    .where(condition)
+                    .order_by(Client.first_contact_on.desc(), Client.id.desc())
+                    .limit(limit)
+                )
+            ).all()
+        return [(client, lawyer) for client, lawyer in rows], int(total or 0)
+
+    async def topics(self) -> list[str]:
+        """The topics in use, for the filter's list."""
+        async with self._sessionmaker() as session:
+            return [
+                topic
+                for topic in await session.scalars(
+                    select(Client.topic).where(Client.topic.is_not(None)).distinct().limit(200)
+                )
+                if topic
+            ]
+
+    async def update_details(
+        self,
+        client_id: int,
+        *,
+        full_name: str | None = None,
+        topic: str | None = None,
+        source: str | None = None,
+    ) -> Client:
+        """Name (a lead becomes a person), topic and source, as the operator learns them."""
+        name = _required_text(full_name, "ФИО", 200) if full_name is not None else None
+        topic_text = _optional_text(topic, "Тема", 200)
+        source_text = _optional_text(source, "Источник", 100)
+        async with self._sessionmaker() as session:
+            client = await session.get(Client, client_id)
+            if client is None:
+                raise NoSuchClient()
+            if name is not None:
+                client.full_name = name
+                client.short_name = short_name_of(name)[:100]
+                client.name_key = search_key(name)
+            client.topic = topic_text
+            client.source = source_text
+            await session.commit()
+        return client
 
     async def count_clients(self) -> int:
         async with self._sessionmaker() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from crm.permissions import Action, may, scope_of
+from crm.roles import Role
 from web.keys import SERVICES, CurrentUser
 from web.render import current_user
 
@@ -35,3 +36,16 @@ async def authorise(
     if not allowed:
         raise web.HTTPForbidden(text=refusal)
     return user
+
+
+async def owner_of(request: web.Request, *, lawyer_id: int | None, client_id: int) -> int | None:
+    """Whose a client (or their contract) is for the asking employee: the lawyer's, and
+    also the court representative's who has a hearing in one of the client's cases."""
+    user = current_user(request)
+    if (
+        user is not None
+        and user.employee.role is Role.court_representative
+        and await request.app[SERVICES].hearings.represents(user.employee.id, client_id)
+    ):
+        return user.employee.id
+    return lawyer_id

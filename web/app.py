@@ -7,8 +7,24 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
-from crm.formatting import format_date, format_money
-from web import auth, callbacks, clients, contracts, i18n, journal, language, live, views
+from crm.formatting import format_date, format_datetime, format_money, format_time
+from web import (
+    auth,
+    callbacks,
+    calls,
+    clients,
+    contracts,
+    courts,
+    i18n,
+    journal,
+    language,
+    live,
+    money,
+    staff,
+    views,
+    visits,
+    workspace,
+)
 from web.keys import CONFIG, SERVICES, TEMPLATES, WebConfig, WebServices
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -36,11 +52,14 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
     i18n.install(templates)
     templates.filters["date_ru"] = format_date
     templates.filters["money"] = format_money
+    templates.filters["time_ru"] = format_time
+    templates.filters["datetime_ru"] = format_datetime
+    templates.globals["nav_tabs"] = workspace.tabs_of
     app[TEMPLATES] = templates
     app.cleanup_ctx.append(live.live_hub_ctx)
     app.add_routes(
         [
-            web.get("/", views.home, name="home"),
+            web.get("/", workspace.home, name="home"),
             web.get("/login", auth.login_form, name="login"),
             web.post("/login", auth.login_submit, name="login-submit"),
             web.post("/logout", auth.logout, name="logout"),
@@ -49,6 +68,8 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
             web.get("/ws", live.websocket, name="live"),
             web.get("/callbacks", callbacks.callbacks, name="callbacks"),
             web.get("/clients", clients.client_search, name="clients"),
+            # Before /clients/{client_id}: routes match in the order they are added.
+            web.get("/clients/new", clients.new_client_form, name="client-new"),
             web.get("/clients/{client_id}", clients.client_card, name="client"),
             web.get("/journal", journal.journal, name="journal"),
             web.get("/contracts", contracts.contract_list, name="contracts"),
@@ -58,6 +79,39 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
             web.post("/contracts/{contract_id}/plan", contracts.plan_payment, name="plan"),
             web.post("/contracts/{contract_id}/payments", contracts.take_payment, name="payments"),
             web.post("/clients/{client_id}/call", clients.call_client, name="client-call"),
+            web.post("/clients", clients.add_client, name="client-add"),
+            web.post("/clients/{client_id}/details", clients.update_details, name="client-details"),
+            web.post("/clients/{client_id}/notes", clients.add_note, name="client-notes"),
+            web.post("/clients/{client_id}/visits", visits.book_visit, name="client-visits"),
+            web.get("/contracts/{contract_id}", contracts.contract_card, name="contract"),
+            web.post(
+                "/contracts/{contract_id}/status", contracts.change_status, name="contract-status"
+            ),
+            web.post(
+                "/contracts/{contract_id}/hearings", courts.schedule_hearing, name="hearings-add"
+            ),
+            web.get("/visits", visits.visit_list, name="visits"),
+            web.post("/visits/{visit_id}/check-in", visits.check_in, name="visit-arrival"),
+            web.post("/visits/{visit_id}/outcome", visits.close_visit, name="visit-outcome"),
+            web.get("/calls", calls.call_list, name="calls"),
+            web.post("/calls/{call_id}/comment", calls.comment_call, name="call-comment"),
+            web.get("/courts", courts.hearing_list, name="courts"),
+            web.post("/hearings/{hearing_id}/result", courts.record_result, name="hearing-result"),
+            web.get("/finance", money.finance, name="finance"),
+            web.post("/finance/expenses", money.record_expense, name="expenses"),
+            web.get("/lawyers", money.lawyer_list, name="lawyers"),
+            web.get("/lawyers/{lawyer_id}", money.lawyer_card, name="lawyer"),
+            web.post("/lawyers/{lawyer_id}/payouts", money.pay_out, name="payouts"),
+            web.get("/plan", money.income_plan, name="income-plan"),
+            web.get("/staff", staff.staff, name="staff"),
+            web.post("/staff", staff.add_employee, name="staff-add"),
+            web.post("/staff/classes", staff.add_lawyer_class, name="lawyer-classes"),
+            web.post("/staff/{employee_id}", staff.update_employee, name="staff-update"),
+            web.post(
+                "/staff/{employee_id}/deactivate",
+                staff.deactivate_employee,
+                name="staff-deactivate",
+            ),
             web.static("/static", STATIC_DIR, name="static"),
         ]
     )

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from crm.errors import NoSuchClient
+from crm.errors import CrmError, NoSuchClient
 from crm.events import ClickToCallRequested
-from crm.models import Client
+from crm.models import Client, ClientStatus, Employee
 from crm.permissions import Action, Scope, may, scope_of
 from crm.roles import Role
-from web.access import authorise
+from web.access import authorise, owner_of
+from web.filters import firm_today, parse_id, period_of
 from web.i18n import gettext as _
 from web.keys import SERVICES, CurrentUser
-from web.render import current_user, render
+from web.render import render
 
 # Jobs whose client lists show their own clients only (crm.permissions: own scope).
 OWN_CLIENTS_ONLY = frozenset(
@@ -31,7 +32,7 @@ async def client_for(request: web.Request, action: Action) -> tuple[CurrentUser,
         request,
         action,
         refusal=_("Нет доступа к этому клиенту"),
-        owner_id=client.lawyer_id,
+        owner_id=await owner_of(request, lawyer_id=client.lawyer_id, client_id=client.id),
         object_type="client",
         object_id=client.id,
     )
@@ -56,11 +57,27 @@ async def client_card_page(
     contracts = await services.contracts.search(client_id=client.id)
     plans = {row.contract.id: await services.finance.plan_of(row.contract.id) for row in contracts}
     role, me = user.employee.role, user.employee.id
+    owner = await owner_of(request, lawyer_id=client.lawyer_id, client_id=client.id)
+    employees = await services.employees.list_employees()
+    money = await services.finance.cash_movements(client_id=client.id)
     return render(
         request,
         "client.html",
         {
             "client": client,
+            "lawyer": next((e for e in employees if e.id == client.lawyer_id), None),
+            "calls": await services.call_log.calls(client_id=client.id, limit=100),
+            "visits": await services.visits.visits(client_id=client.id, limit=50),
+            "notes": await services.notes.of_client(client.id),
+            "hearings": await services.hearings.hearings(client_id=client.id),
+            "expenses": money.expenses,
+            "lawyers": [e for e in employees if e.role is Role.lawyer and e.is_active],
+            "can_book": may(role, Action.book_visit, owner_id=owner, employee_id=me),
+            "can_note": may(role, Action.add_note, owner_id=owner, employee_id=me),
+            "can_edit": may(role, Action.add_note, owner_id=owner, employee_id=me),
+            "can_comment_call": scope_of(role, Action.comment_call) is not None,
+            "me": me,
+            "today": firm_today(),
             "contracts": contracts,
             "plans": plans,
             "can_plan": {
@@ -91,6 +108,84 @@ async def client_card_page(
     )
 
 
+async def new_client_form(request: web.Request) -> web.StreamResponse:
+    """Reception or the call centre registers a client who came or called for the first time."""
+    await authorise(request, Action.book_visit, refusal=_("Нет права вносить клиентов"))
+    return await _new_client_page(request)
+
+
+async def _new_client_page(
+    request: web.Request, *, form_error: str | None = None, form: dict[str, str] | None = None
+) -> web.Response:
+    services = request.app[SERVICES]
+    return render(
+        request,
+        "client_new.html",
+        {
+            "form_error": form_error,
+            # The number typed is never sent back: the form asks for it again.
+            "form": form or {"full_name": "", "topic": "", "source": ""},
+            "topics": await services.clients.topics(),
+        },
+        status=400 if form_error else 200,
+    )
+
+
+async def add_client(request: web.Request) -> web.StreamResponse:
+    user = await authorise(request, Action.book_visit, refusal=_("Нет права вносить клиентов"))
+    form = await request.post()
+    values = {key: str(form.get(key, ""))[:1000] for key in ("full_name", "topic", "source")}
+    own = scope_of(user.employee.role, Action.view_client) is Scope.own
+    try:
+        client = await request.app[SERVICES].clients.add_client(
+            values["full_name"],
+            [str(form.get("phone", ""))[:40]],
+            topic=values["topic"],
+            source=values["source"],
+            # A lawyer who registers a client keeps them (or could not open the card).
+            lawyer_id=user.employee.id if own else None,
+        )
+    except CrmError as error:
+        return await _new_client_page(request, form_error=error.message, form=values)
+    raise web.HTTPSeeOther(location=f"/clients/{client.id}")
+
+
+async def update_details(request: web.Request) -> web.StreamResponse:
+    """Name, topic and source of the client, as the operator or lawyer learns them."""
+    _user, client = await client_for(request, Action.add_note)
+    form = await request.post()
+    name = str(form.get("full_name", ""))[:1000]
+    try:
+        await request.app[SERVICES].clients.update_details(
+            client.id,
+            full_name=name if name.strip() else None,
+            topic=str(form.get("topic", ""))[:1000],
+            source=str(form.get("source", ""))[:1000],
+        )
+    except CrmError as error:
+        raise web.HTTPBadRequest(text=error.message) from None
+    raise web.HTTPSeeOther(location=f"/clients/{client.id}")
+
+
+async def add_note(request: web.Request) -> web.StreamResponse:
+    """A note in the communication history (the essence of a question, what was agreed)."""
+    user, client = await client_for(request, Action.add_note)
+    form = await request.post()
+    try:
+        await request.app[SERVICES].notes.add(
+            client.id,
+            author_id=user.employee.id,
+            text=str(form.get("text", ""))[:10000],
+            contract_id=parse_id(str(form.get("contract", "")), _("Договор")),
+        )
+    except CrmError as error:
+        raise web.HTTPBadRequest(text=error.message) from None
+    contract = form.get("contract")
+    raise web.HTTPSeeOther(
+        location=f"/contracts/{int(str(contract))}" if contract else f"/clients/{client.id}"
+    )
+
+
 async def call_client(request: web.Request) -> web.StreamResponse:
     user, client = await client_for(request, Action.call_client)
     if not user.employee.sip_extension:
@@ -102,15 +197,48 @@ async def call_client(request: web.Request) -> web.StreamResponse:
 
 
 async def client_search(request: web.Request) -> web.StreamResponse:
-    """Search by name (any case, ё as е) or code; lawyers search their own clients only."""
-    user = current_user(request)
-    assert user is not None
-    scope = scope_of(user.employee.role, Action.view_client)
-    if scope is None:
-        raise web.HTTPForbidden(text=_("Нет доступа к клиентам"))
-    query = request.query.get("q", "").strip()[:100]
-    own = user.employee.id if scope is Scope.own else None
-    results = (
-        await request.app[SERVICES].clients.search_clients(query, lawyer_id=own) if query else []
+    """The clients tab: a search by name (any case, ё as е) or code, or the list by the date
+    they came, topic, whether a contract was concluded and lawyer; lawyers see their own."""
+    user = await authorise(request, Action.view_client, refusal=_("Нет доступа к клиентам"))
+    services = request.app[SERVICES]
+    query = request.query
+    text = query.get("q", "").strip()[:100]
+    own = scope_of(user.employee.role, Action.view_client) is Scope.own
+    employee = user.employee.id if own else parse_id(query.get("employee"), _("Сотрудник"))
+    period = period_of(query)
+    status_text = query.get("status", "")
+    try:
+        status = ClientStatus(status_text) if status_text else None
+    except ValueError:
+        raise web.HTTPBadRequest(text=_("Неверный статус клиента")) from None
+    code = text.casefold().removeprefix("c")
+    if code.isdigit():
+        found = await services.clients.search_clients(text, lawyer_id=employee if own else None)
+        rows: list[tuple[Client, Employee | None]] = [(c, None) for c in found]
+        total = len(rows)
+    else:
+        rows, total = await services.clients.filter_clients(
+            name=text,
+            came_from=period.day_from,
+            came_to=period.day_to,
+            topic=query.get("topic", "")[:200],
+            status=status,
+            lawyer_id=employee,
+        )
+    employees = await services.employees.list_employees()
+    return render(
+        request,
+        "clients.html",
+        {
+            "query": text,
+            "rows": rows,
+            "total": total,
+            "period": period,
+            "status": status_text,
+            "topic": query.get("topic", ""),
+            "topics": await services.clients.topics(),
+            "employees": [] if own else [e for e in employees if e.role is Role.lawyer],
+            "selected_employee": employee,
+            "can_add": scope_of(user.employee.role, Action.book_visit) is not None,
+        },
     )
-    return render(request, "clients.html", {"query": query, "results": results})

@@ -1,55 +1,47 @@
-"""Contracts: the list with the seed's filters, and adding one from the client card."""
+"""Contracts: the list with the seed's filters, the contract card, adding and changing them."""
 
 from __future__ import annotations
-
-from datetime import date, datetime
 
 from aiohttp import web
 
 from crm.contracts import ContractRow
 from crm.errors import CrmError
-from crm.permissions import Action, Scope, scope_of
-from web.access import authorise
+from crm.models import Contract, ContractStatus
+from crm.permissions import Action, Scope, may, scope_of
+from crm.roles import Role
+from web.access import authorise, owner_of
 from web.clients import client_card_page, client_for
+from web.filters import parse_date, parse_id, period_of
 from web.i18n import gettext as _
 from web.keys import SERVICES
 from web.render import current_user, render
 
 
-def parse_date(text: str) -> date | None:
-    """27.11.2026 (or 2026-11-27, as a date input sends it); empty means no date."""
-    text = text.strip()
-    if not text:
-        return None
-    for pattern in ("%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise web.HTTPBadRequest(text=_("Дата %(date)r: ожидается ДД.ММ.ГГГГ") % {"date": text[:20]})
-
-
 async def contract_list(request: web.Request) -> web.StreamResponse:
-    """All contracts, by period, by lawyer, by any part of the number (own ones for lawyers)."""
+    """Contracts: all, for a period, by employee, by client's name, by any part of the number,
+    by status; a lawyer sees their own, a court representative the ones they go to court in."""
     user = await authorise(request, Action.view_contracts, refusal=_("Нет доступа к договорам"))
     services = request.app[SERVICES]
-    scope = scope_of(user.employee.role, Action.view_contracts)
-    query = request.query
-    lawyer_id: int | None = None
-    if scope is Scope.own:
-        lawyer_id = user.employee.id
-    elif query.get("lawyer"):
-        try:
-            lawyer_id = int(query["lawyer"])
-        except ValueError:
-            raise web.HTTPBadRequest(text=_("Неверный юрист в фильтре")) from None
+    role, query = user.employee.role, request.query
+    own = scope_of(role, Action.view_contracts) is Scope.own
+    employee = user.employee.id if own else parse_id(query.get("employee"), _("Сотрудник"))
+    period = period_of(query)
+    status_text = query.get("status", "")
+    try:
+        status = ContractStatus(status_text) if status_text else None
+    except ValueError:
+        raise web.HTTPBadRequest(text=_("Неверный статус договора")) from None
+    representative = role is Role.court_representative
     rows: list[ContractRow] = await services.contracts.search(
         number_part=query.get("number", "")[:50],
-        lawyer_id=lawyer_id,
-        signed_from=parse_date(query.get("from", "")),
-        signed_to=parse_date(query.get("to", "")),
+        client_name=query.get("client", "")[:100],
+        lawyer_id=None if representative else employee,
+        representative_id=employee if representative else None,
+        signed_from=period.day_from,
+        signed_to=period.day_to,
+        status=status,
     )
-    lawyers = [e for e in await services.employees.list_employees() if e.role.value == "lawyer"]
+    lawyers = [e for e in await services.employees.list_employees() if e.role is Role.lawyer]
     return render(
         request,
         "contracts.html",
@@ -57,8 +49,11 @@ async def contract_list(request: web.Request) -> web.StreamResponse:
             "rows": rows,
             "total": sum(row.contract.amount_kopecks for row in rows),
             "query": query,
-            "lawyers": lawyers if scope is not Scope.own else [],
-            "selected_lawyer": lawyer_id,
+            "period": period,
+            "status": status_text,
+            "statuses": list(ContractStatus),
+            "employees": [] if own else lawyers,
+            "selected_employee": employee,
         },
     )
 
@@ -89,23 +84,87 @@ async def add_contract(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(location=f"/clients/{client.id}")
 
 
-async def _contract_for(request: web.Request, action: Action) -> tuple[int, int]:
-    """(client id, contract id) if this employee may do `action` on the contract; journaled."""
-    try:
-        contract = await request.app[SERVICES].contracts.get(int(request.match_info["contract_id"]))
-    except ValueError:
-        contract = None
+async def contract_for(request: web.Request, action: Action) -> Contract:
+    """The contract in the URL if this employee may do `action` on it; journaled either way."""
+    contract_id = parse_id(request.match_info["contract_id"], _("Договор"))
+    contract = await request.app[SERVICES].contracts.get(contract_id or 0)
     if contract is None:
         raise web.HTTPNotFound(text=_("Договор не найден"))
     await authorise(
         request,
         action,
         refusal=_("Нет права на это действие с договором"),
-        owner_id=contract.lawyer_id,
+        owner_id=await owner_of(
+            request, lawyer_id=contract.lawyer_id, client_id=contract.client_id
+        ),
         object_type="contract",
         object_id=contract.id,
     )
+    return contract
+
+
+async def _contract_for(request: web.Request, action: Action) -> tuple[int, int]:
+    contract = await contract_for(request, action)
     return contract.client_id, contract.id
+
+
+async def contract_card(request: web.Request) -> web.StreamResponse:
+    """Everything about one contract: the terms, plan and payments, expenses, hearings,
+    the client's calls and notes."""
+    contract = await contract_for(request, Action.view_contracts)
+    user = current_user(request)
+    assert user is not None
+    services = request.app[SERVICES]
+    role, me = user.employee.role, user.employee.id
+    client = await services.clients.get_client(contract.client_id)
+    owner = await owner_of(request, lawyer_id=contract.lawyer_id, client_id=contract.client_id)
+    rows = await services.contracts.search(client_id=client.id)
+    row = next(r for r in rows if r.contract.id == contract.id)
+    plan, payments = await services.finance.plan_of(contract.id)
+    money = await services.finance.cash_movements(contract_id=contract.id)
+    employees = await services.employees.list_employees()
+    return render(
+        request,
+        "contract.html",
+        {
+            "row": row,
+            "client": client,
+            "plan": plan,
+            "payments": payments,
+            "expenses": money.expenses,
+            "hearings": await services.hearings.hearings(contract_id=contract.id),
+            "calls": await services.call_log.calls(client_id=client.id, limit=100),
+            "notes": [
+                n
+                for n in await services.notes.of_client(client.id)
+                if n.note.contract_id in {None, contract.id}
+            ],
+            "can_see_client": may(role, Action.view_client, owner_id=owner, employee_id=me),
+            "can_plan": may(role, Action.plan_payment, owner_id=owner, employee_id=me),
+            "can_take_payment": scope_of(role, Action.take_payment) is not None,
+            "can_change_status": may(
+                role, Action.change_contract_status, owner_id=owner, employee_id=me
+            ),
+            "can_schedule": may(role, Action.schedule_hearing, owner_id=owner, employee_id=me),
+            "can_note": may(role, Action.add_note, owner_id=owner, employee_id=me),
+            "representatives": [
+                e for e in employees if e.role is Role.court_representative and e.is_active
+            ],
+            "statuses": list(ContractStatus),
+        },
+    )
+
+
+async def change_status(request: web.Request) -> web.StreamResponse:
+    """Complete, terminate or reopen a contract (its lawyer, or the director)."""
+    contract = await contract_for(request, Action.change_contract_status)
+    form = await request.post()
+    try:
+        status = ContractStatus(str(form.get("status", "")))
+    except ValueError:
+        raise web.HTTPBadRequest(text=_("Неверный статус договора")) from None
+    await request.app[SERVICES].contracts.set_status(contract.id, status)
+    raise web.HTTPSeeOther(location=f"/contracts/{contract.id}")
 
 
 async def plan_payment(request: web.Request) -> web.StreamResponse:

@@ -80,13 +80,13 @@ async def test_director_sees_all_contracts_lawyer_own_operator_none(
     assert "A-100" in text and "B-200" in text
     text = await (await boss.get("/contracts", params={"number": "20"})).text()
     assert "B-200" in text and "A-100" not in text
-    text = await (await boss.get("/contracts", params={"lawyer": str(lawyer.id)})).text()
+    text = await (await boss.get("/contracts", params={"employee": str(lawyer.id)})).text()
     assert "A-100" in text and "B-200" not in text
     assert (await boss.get("/contracts", params={"from": "32.13.2026"})).status == 400
 
     own = await new_client()
     await log_in(own, LAWYER_LOGIN, LAWYER_PASSWORD)
-    text = await (await own.get("/contracts", params={"lawyer": str(other_lawyer.id)})).text()
+    text = await (await own.get("/contracts", params={"employee": str(other_lawyer.id)})).text()
     assert "A-100" in text and "B-200" not in text  # the filter cannot widen own scope
 
     operator = await new_client()

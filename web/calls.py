@@ -1,0 +1,72 @@
+"""The call log tabs: call-centre (inbound) and outgoing calls, and comments on a call."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from crm.errors import CrmError
+from crm.models import CallDirection
+from crm.permissions import Action, Scope, scope_of
+from web.access import authorise
+from web.filters import employee_filter, parse_id, period_of
+from web.i18n import gettext as _
+from web.keys import SERVICES
+from web.render import render
+from web.visits import back_to
+
+
+async def call_list(request: web.Request) -> web.StreamResponse:
+    """Inbound (`direction=inbound`, the default) or outgoing calls of a period, by employee."""
+    user = await authorise(request, Action.view_calls, refusal=_("Нет доступа к звонкам"))
+    services = request.app[SERVICES]
+    try:
+        direction = CallDirection(request.query.get("direction", "inbound"))
+    except ValueError:
+        raise web.HTTPBadRequest(text=_("Неверное направление звонков")) from None
+    period = period_of(request.query, default="week")
+    employee = employee_filter(user, Action.view_calls, request.query)
+    rows = await services.call_log.calls(
+        direction=direction,
+        day_from=period.day_from,
+        day_to=period.day_to,
+        employee_id=employee,
+        client_id=parse_id(request.query.get("client"), _("Клиент")),
+    )
+    own = scope_of(user.employee.role, Action.view_calls) is Scope.own
+    return render(
+        request,
+        "calls.html",
+        {
+            "rows": rows,
+            "direction": direction.value,
+            "period": period,
+            "employees": [] if own else await services.employees.list_employees(),
+            "selected_employee": employee,
+            "me": user.employee.id,
+            "can_comment_all": scope_of(user.employee.role, Action.comment_call)
+            in {Scope.all, Scope.department},
+            "can_comment_own": scope_of(user.employee.role, Action.comment_call) is Scope.own,
+        },
+    )
+
+
+async def comment_call(request: web.Request) -> web.StreamResponse:
+    """The employee's comment on their call: what was agreed, what comes next."""
+    services = request.app[SERVICES]
+    call = await services.call_log.get(parse_id(request.match_info["call_id"], _("Звонок")) or 0)
+    if call is None:
+        raise web.HTTPNotFound(text=_("Звонок не найден"))
+    await authorise(
+        request,
+        Action.comment_call,
+        refusal=_("Комментарий к звонку пишет сотрудник, который говорил"),
+        owner_id=call.employee_id,
+        object_type="call",
+        object_id=call.id,
+    )
+    form = await request.post()
+    try:
+        await services.call_log.set_comment(call.id, str(form.get("comment", ""))[:4000])
+    except CrmError as error:
+        raise web.HTTPBadRequest(text=error.message) from None
+    raise web.HTTPSeeOther(location=back_to(request, "/calls"))

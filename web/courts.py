@@ -1,0 +1,110 @@
+"""Courts: the hearings calendar, scheduling a hearing under a contract, recording the result."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from crm.errors import CrmError
+from crm.formatting import FIRM_TIMEZONE
+from crm.permissions import Action, Scope, scope_of
+from crm.roles import Role
+from web.access import authorise
+from web.contracts import contract_for
+from web.filters import Period, firm_today, parse_date, parse_id, period_of
+from web.i18n import gettext as _
+from web.keys import SERVICES
+from web.render import current_user, render
+from web.visits import back_to, parse_time
+
+
+async def hearing_list(request: web.Request) -> web.StreamResponse:
+    """Hearings of a period: a representative's own, a lawyer's contracts', or all by person."""
+    user = await authorise(request, Action.view_hearings, refusal=_("Нет доступа к заседаниям"))
+    services = request.app[SERVICES]
+    role, me = user.employee.role, user.employee.id
+    own = scope_of(role, Action.view_hearings) is Scope.own
+    period = period_of(request.query, default="")
+    if period.day_from is None and period.day_to is None:
+        # Without a period the calendar starts today: what is coming matters most.
+        period = Period(firm_today(), None, "")
+    employee = None if own else parse_id(request.query.get("employee"), _("Сотрудник"))
+    rows = await services.hearings.hearings(
+        day_from=period.day_from,
+        day_to=period.day_to,
+        representative_id=me if own and role is Role.court_representative else employee,
+        lawyer_id=me if own and role is Role.lawyer else None,
+    )
+    return render(
+        request,
+        "courts.html",
+        {
+            "rows": rows,
+            "period": period,
+            "employees": [
+                e
+                for e in await services.employees.list_employees()
+                if e.role is Role.court_representative
+            ]
+            if not own
+            else [],
+            "selected_employee": employee,
+            "me": me,
+            "can_record": scope_of(role, Action.record_hearing_result) is not None,
+            "now": datetime.now(FIRM_TIMEZONE),
+        },
+    )
+
+
+async def schedule_hearing(request: web.Request) -> web.StreamResponse:
+    """A hearing under a contract: the representative schedules it (or the contract's lawyer)."""
+    contract = await contract_for(request, Action.schedule_hearing)
+    user = current_user(request)
+    assert user is not None
+    form = await request.post()
+    day = parse_date(str(form.get("day", ""))[:20])
+    if day is None:
+        raise web.HTTPBadRequest(text=_("Дата заседания не указана"))
+    at = datetime.combine(day, parse_time(str(form.get("time", ""))[:10]), tzinfo=FIRM_TIMEZONE)
+    representative = parse_id(str(form.get("representative", "")), _("Защитник"))
+    if representative is None:
+        if user.employee.role is not Role.court_representative:
+            raise web.HTTPBadRequest(text=_("Выберите защитника"))
+        representative = user.employee.id
+    try:
+        await request.app[SERVICES].hearings.schedule(
+            contract.id,
+            court=str(form.get("court", ""))[:1000],
+            case_number=str(form.get("case_number", ""))[:200],
+            starts_at=at,
+            representative_id=representative,
+            by_employee_id=user.employee.id,
+        )
+    except CrmError as error:
+        raise web.HTTPBadRequest(text=error.message) from None
+    raise web.HTTPSeeOther(location=f"/contracts/{contract.id}")
+
+
+async def record_result(request: web.Request) -> web.StreamResponse:
+    """The representative writes how the hearing went."""
+    services = request.app[SERVICES]
+    hearing = await services.hearings.get(
+        parse_id(request.match_info["hearing_id"], _("Заседание")) or 0
+    )
+    if hearing is None:
+        raise web.HTTPNotFound(text=_("Заседание не найдено"))
+    await authorise(
+        request,
+        Action.record_hearing_result,
+        refusal=_("Результат записывает защитник, который был на заседании"),
+        owner_id=hearing.representative_id,
+        object_type="hearing",
+        object_id=hearing.id,
+    )
+    form = await request.post()
+    try:
+        await services.hearings.record_result(hearing.id, str(form.get("result", ""))[:10000])
+    except CrmError as error:
+        raise web.HTTPBadRequest(text=error.message) from None
+    raise web.HTTPSeeOther(location=back_to(request, "/courts"))

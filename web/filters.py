@@ -1,0 +1,89 @@
+"""Filters every list page shares: a period (presets or dates), an employee, a bounded text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from aiohttp import web
+from multidict import MultiMapping
+
+from crm.formatting import FIRM_TIMEZONE
+from crm.permissions import Action, Scope, scope_of
+from web.keys import CurrentUser
+
+PERIOD_PRESETS = ("day", "week", "month", "year")
+
+
+def parse_date(text: str) -> date | None:
+    """27.11.2026 (or 2026-11-27, as a date input sends it); empty means no date."""
+    text = text.strip()
+    if not text:
+        return None
+    for pattern in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise web.HTTPBadRequest(text=f"Дата «{text[:20]}»: ожидается ДД.ММ.ГГГГ")
+
+
+def parse_id(text: str | None, what: str) -> int | None:
+    """A numeric id from a form or query; empty means none, anything else is a 400."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"Неверное значение поля «{what}»") from None
+    if not 0 < value < 2**62:
+        raise web.HTTPBadRequest(text=f"Неверное значение поля «{what}»")
+    return value
+
+
+def firm_today() -> date:
+    return datetime.now(FIRM_TIMEZONE).date()
+
+
+@dataclass(frozen=True)
+class Period:
+    """Inclusive calendar days on the firm's clock; None on a side means open."""
+
+    day_from: date | None
+    day_to: date | None
+    preset: str
+
+    @property
+    def from_text(self) -> str:
+        return self.day_from.strftime("%d.%m.%Y") if self.day_from else ""
+
+    @property
+    def to_text(self) -> str:
+        return self.day_to.strftime("%d.%m.%Y") if self.day_to else ""
+
+
+def period_of(query: MultiMapping[str], *, default: str = "", today: date | None = None) -> Period:
+    """`period=day|week|month|year` (the current one), or `from`/`to` dates; a reversed
+    range is a 400, not an empty list."""
+    today = today or firm_today()
+    preset = query.get("period", default)
+    if preset == "day":
+        return Period(today, today, preset)
+    if preset == "week":
+        return Period(today - timedelta(days=today.weekday()), today, preset)
+    if preset == "month":
+        return Period(today.replace(day=1), today, preset)
+    if preset == "year":
+        return Period(today.replace(month=1, day=1), today, preset)
+    day_from, day_to = parse_date(query.get("from", "")), parse_date(query.get("to", ""))
+    if day_from and day_to and day_from > day_to:
+        raise web.HTTPBadRequest(text="Начало периода позже его конца")
+    return Period(day_from, day_to, "")
+
+
+def employee_filter(user: CurrentUser, action: Action, query: MultiMapping[str]) -> int | None:
+    """The employee a list is narrowed to: oneself under own scope, whatever the query says;
+    otherwise the `employee` the viewer picked ("filter by employee" in every tab)."""
+    if scope_of(user.employee.role, action) is Scope.own:
+        return user.employee.id
+    return parse_id(query.get("employee"), "Сотрудник")

@@ -1,0 +1,151 @@
+"""Office visits: booking from the client card, reception's day list, check-in and outcomes."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from aiohttp import web
+
+from crm.errors import CrmError
+from crm.formatting import FIRM_TIMEZONE
+from crm.models import Visit, VisitOutcome
+from crm.permissions import Action, Scope, scope_of
+from crm.roles import Role
+from web.access import authorise
+from web.clients import client_for
+from web.filters import parse_date, parse_id, period_of
+from web.i18n import gettext as _
+from web.keys import SERVICES
+from web.render import render
+
+
+def parse_time(text: str) -> time:
+    text = text.strip()
+    try:
+        return datetime.strptime(text, "%H:%M").time()
+    except ValueError:
+        raise web.HTTPBadRequest(text=_("Время «%s»: ожидается ЧЧ:ММ") % text[:10]) from None
+
+
+def back_to(request: web.Request, fallback: str) -> str:
+    """Where a form goes back to: its `back` field if it is a path of this site."""
+    back = request.query.get("back", "")
+    return back if back.startswith("/") and not back.startswith("//") else fallback
+
+
+async def visit_list(request: web.Request) -> web.StreamResponse:
+    """Visits of a day or period: reception's appointments, an operator's bookings, a
+    lawyer's meetings, everything for the director — each narrowed by employee."""
+    user = await authorise(request, Action.view_visits, refusal=_("Нет доступа к визитам"))
+    services = request.app[SERVICES]
+    role = user.employee.role
+    period = period_of(request.query, default="day")
+    own = scope_of(role, Action.view_visits) is Scope.own
+    employee = None if own else parse_id(request.query.get("employee"), _("Сотрудник"))
+    rows = await services.visits.visits(
+        day_from=period.day_from,
+        day_to=period.day_to,
+        lawyer_id=user.employee.id if own and role is Role.lawyer else None,
+        booked_by_id=user.employee.id if own and role is Role.operator else None,
+        employee_id=employee,
+    )
+    lawyers = await services.employees.list_employees()
+    return render(
+        request,
+        "visits.html",
+        {
+            "rows": rows,
+            "period": period,
+            "employees": [] if own else lawyers,
+            "selected_employee": employee,
+            "lawyers": [e for e in lawyers if e.role is Role.lawyer and e.is_active],
+            "can_check_in": scope_of(role, Action.check_in_visit) is not None,
+            "can_close": scope_of(role, Action.close_visit) is not None,
+            "me": user.employee.id,
+            "own_close": scope_of(role, Action.close_visit) is Scope.own,
+        },
+    )
+
+
+async def book_visit(request: web.Request) -> web.StreamResponse:
+    """Book a visit for the client (operator during a call, reception, the client's lawyer)."""
+    user, client = await client_for(request, Action.view_client)
+    await authorise(
+        request,
+        Action.book_visit,
+        refusal=_("Нет права записывать клиентов на визит"),
+        owner_id=client.lawyer_id,
+        object_type="client",
+        object_id=client.id,
+    )
+    form = await request.post()
+    day = parse_date(str(form.get("day", ""))[:20])
+    if day is None:
+        raise web.HTTPBadRequest(text=_("Дата визита не указана"))
+    at = datetime.combine(day, parse_time(str(form.get("time", ""))[:10]), tzinfo=FIRM_TIMEZONE)
+    try:
+        await request.app[SERVICES].visits.book(
+            client.id,
+            booked_by_id=user.employee.id,
+            scheduled_at=at,
+            lawyer_id=parse_id(str(form.get("lawyer", "")), _("Юрист")),
+            comment=str(form.get("comment", ""))[:4000],
+            call_id=parse_id(str(form.get("call", "")), _("Звонок")),
+        )
+    except CrmError as error:
+        raise web.HTTPBadRequest(text=error.message) from None
+    raise web.HTTPSeeOther(location=f"/clients/{client.id}")
+
+
+async def _visit(request: web.Request) -> Visit:
+    visit_id = parse_id(request.match_info["visit_id"], _("Визит"))
+    visit = await request.app[SERVICES].visits.get(visit_id or 0)
+    if visit is None:
+        raise web.HTTPNotFound(text=_("Визит не найден"))
+    return visit
+
+
+async def check_in(request: web.Request) -> web.StreamResponse:
+    """Reception: the client came; they may pick the lawyer for a client without one."""
+    visit = await _visit(request)
+    user = await authorise(
+        request,
+        Action.check_in_visit,
+        refusal=_("Отмечать приход клиентов может ресепшин"),
+        owner_id=visit.lawyer_id,
+        object_type="visit",
+        object_id=visit.id,
+    )
+    form = await request.post()
+    try:
+        await request.app[SERVICES].visits.check_in(
+            visit.id,
+            reception_id=user.employee.id,
+            lawyer_id=parse_id(str(form.get("lawyer", "")), _("Юрист")),
+        )
+    except CrmError as error:
+        raise web.HTTPBadRequest(text=error.message) from None
+    raise web.HTTPSeeOther(location="/visits")
+
+
+async def close_visit(request: web.Request) -> web.StreamResponse:
+    """How the visit ended (the lawyer it was with, or reception for no-shows)."""
+    visit = await _visit(request)
+    await authorise(
+        request,
+        Action.close_visit,
+        refusal=_("Итог визита записывает юрист, который вёл встречу"),
+        owner_id=visit.lawyer_id,
+        object_type="visit",
+        object_id=visit.id,
+    )
+    form = await request.post()
+    try:
+        outcome = VisitOutcome(str(form.get("outcome", "")))
+    except ValueError:
+        raise web.HTTPBadRequest(text=_("Неверный итог визита")) from None
+    try:
+        await request.app[SERVICES].visits.close(visit.id, outcome)
+    except CrmError as error:
+        raise web.HTTPBadRequest(text=error.message) from None
+    raise web.HTTPSeeOther(location="/visits")

@@ -1,0 +1,126 @@
+"""Each job's start page: what that job needs first thing, and the tabs it may open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from crm.finance import PlanStatus
+from crm.models import CallDirection, Employee
+from crm.permissions import Action, Scope, scope_of
+from crm.roles import Role
+from web.filters import firm_today
+from web.i18n import N_
+from web.keys import SERVICES, WebServices
+from web.render import current_user, render
+
+
+@dataclass(frozen=True)
+class Tab:
+    path: str
+    title: str  # a msgid; the template translates it
+    action: Action | None  # None: every employee
+
+
+TABS = (
+    Tab("/", N_("Рабочее место"), None),
+    Tab("/clients", N_("Клиенты"), Action.view_client),
+    Tab("/contracts", N_("Договоры"), Action.view_contracts),
+    Tab("/visits", N_("Визиты"), Action.view_visits),
+    Tab("/calls?direction=inbound", N_("Звонки КЦ"), Action.view_calls),
+    Tab("/calls?direction=outbound", N_("Исходящие"), Action.view_calls),
+    Tab("/callbacks", N_("Перезвонить"), Action.view_callbacks),
+    Tab("/finance", N_("Расходы и поступления"), Action.view_finance),
+    Tab("/lawyers", N_("Юристы"), Action.view_lawyers),
+    Tab("/plan", N_("План поступлений"), Action.view_plan),
+    Tab("/courts", N_("Суды"), Action.view_hearings),
+    Tab("/reports", N_("Статистика"), Action.view_statistics),
+    Tab("/journal", N_("Журнал"), Action.view_journal),
+    Tab("/staff", N_("Сотрудники"), Action.manage_staff),
+)
+
+
+def tabs_of(employee: Employee | None) -> list[Tab]:
+    """The tabs this employee's job may open (the permission table decides)."""
+    if employee is None:
+        return []
+    return [
+        tab for tab in TABS if tab.action is None or scope_of(employee.role, tab.action) is not None
+    ]
+
+
+async def home(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    assert user is not None  # the session middleware sends anonymous requests to /login
+    services = request.app[SERVICES]
+    me = user.employee
+    panels = await _panels(services, me)
+    return render(request, "home.html", {"role_title": me.role.title_ru, **panels})
+
+
+async def _panels(services: WebServices, me: Employee) -> dict[str, Any]:
+    """What the job's start page shows; each job gets only what its table rows allow."""
+    today = firm_today()
+    role = me.role
+    panels: dict[str, Any] = {"role": role.value}
+    client_scope = scope_of(role, Action.view_client)
+    if client_scope is Scope.own and role is Role.lawyer:
+        panels["clients"] = await services.clients.list_clients(lawyer_id=me.id, limit=20)
+    elif client_scope is not None and role in {Role.operator, Role.call_centre_head}:
+        panels["clients"] = await services.clients.list_clients(limit=10)
+    if scope_of(role, Action.view_visits) is not None:
+        own = scope_of(role, Action.view_visits) is Scope.own
+        panels["visits_today"] = await services.visits.visits(
+            day_from=today,
+            day_to=today,
+            lawyer_id=me.id if own and role is Role.lawyer else None,
+            booked_by_id=me.id if own and role is Role.operator else None,
+        )
+    if role in {Role.lawyer, Role.director, Role.cashier}:
+        panels["overdue"] = await services.finance.plan_lines(
+            lawyer_id=me.id if role is Role.lawyer else None,
+            day_to=today,
+            status=PlanStatus.overdue,
+            limit=20,
+        )
+    if scope_of(role, Action.view_hearings) is not None:
+        own = scope_of(role, Action.view_hearings) is Scope.own
+        panels["hearings"] = await services.hearings.hearings(
+            day_from=today - timedelta(days=14),
+            day_to=today + timedelta(days=30),
+            representative_id=me.id if own and role is Role.court_representative else None,
+            lawyer_id=me.id if own and role is Role.lawyer else None,
+            limit=30,
+        )
+    if role is Role.lawyer:
+        finances = await services.finance.lawyer_finances(me.id)
+        panels["my_finances"] = finances[0] if finances else None
+    if role in {Role.director, Role.cashier}:
+        month = await services.finance.cash_movements(
+            day_from=today.replace(day=1), day_to=today, limit=10
+        )
+        panels["month"] = month
+    if role in {Role.director, Role.call_centre_head, Role.operator}:
+        own = scope_of(role, Action.view_calls) is Scope.own
+        panels["calls_today"] = await services.call_log.calls(
+            direction=CallDirection.inbound,
+            day_from=today,
+            day_to=today,
+            employee_id=me.id if own else None,
+            limit=20,
+        )
+    if scope_of(role, Action.view_callbacks) is not None:
+        panels["callbacks"] = len(await services.calls.open_callbacks())
+    if role is Role.administrator:
+        panels["employees"] = await services.employees.list_employees()
+    if role in {Role.reception, Role.lawyer}:
+        panels["lawyers"] = [
+            e
+            for e in await services.employees.list_employees()
+            if e.role is Role.lawyer and e.is_active
+        ]
+    panels["today"] = today
+    return panels

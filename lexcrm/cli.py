@@ -18,6 +18,7 @@ from crm.errors import CrmError, KeyFileExists
 from crm.roles import Role
 from lexcrm import demo
 from lexcrm.asterisk_runtime import AsteriskRuntime, AsteriskRuntimeError, carrier_simulator
+from lexcrm.demo_data import FirmPlan, client_count, firm_evening, load_firm, summary_text
 from lexcrm.demo_phones import DemoPhones
 from lexcrm.logs import configure_logging
 from lexcrm.settings import Settings, SettingsError, load_settings, setting_fields
@@ -58,6 +59,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-phones",
         action="store_true",
         help="не запускать демо-телефоны (свои софтфоны регистрируйте сами)",
+    )
+    demo_data = commands.add_parser(
+        "demo-data",
+        help="наполнить базу демо-фирмой: сотрудники всех должностей, клиенты, год истории",
+    )
+    demo_data.add_argument(
+        "--clients", type=client_count, default=1000, help="сколько клиентов (1000)"
+    )
+    demo_data.add_argument(
+        "--seed", type=int, default=1, help="зерно: одно и то же зерно даёт ту же фирму (1)"
+    )
+    demo_data.add_argument(
+        "--today",
+        type=firm_evening,
+        help="«сегодня» фирмы, ГГГГ-ММ-ДД (иначе сейчас по Москве); история — год до него",
+    )
+    demo_data.add_argument(
+        "--append", action="store_true", help="добавить к клиентам, уже имеющимся в базе"
     )
 
     asterisk = commands.add_parser("asterisk", help="локальный Asterisk")
@@ -122,6 +141,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_run(settings))
     if args.command == "demo":
         return _demo(args, settings)
+    if args.command == "demo-data":
+        return _demo_data(args, settings)
     if args.command == "asterisk":
         return _asterisk(args, settings)
     if args.command == "simulate":
@@ -235,6 +256,14 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if phones is not None:
             phones.stop()
+
+
+def _demo_data(args: argparse.Namespace, settings: Settings) -> int:
+    _ensure_key_file(settings)
+    upgrade_database(settings.database)
+    plan = FirmPlan(clients=args.clients, seed=args.seed, now=args.today, append=args.append)
+    print(summary_text(asyncio.run(load_firm(settings, plan))))
+    return 0
 
 
 def _asterisk(args: argparse.Namespace, settings: Settings) -> int:

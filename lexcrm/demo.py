@@ -1,14 +1,14 @@
-"""A small demo firm: one employee per job with fresh passwords, a few clients, desk phones."""
+"""The demo firm: one account per job with fresh passwords, desk phones, a populated CRM."""
 
 from __future__ import annotations
 
-import random
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from crm.roles import Role
 from lexcrm.asterisk_runtime import SipPhone
+from lexcrm.demo_data import FirmPlan, generate_firm
 from lexcrm.settings import Settings
 from lexcrm.wiring import open_core
 
@@ -25,13 +25,8 @@ DEMO_STAFF: tuple[tuple[str, str, Role, str | None], ...] = (
 )
 # Desk phones the demo answers itself: the operator's and the lawyer's.
 DEMO_PHONE_EXTENSIONS = frozenset({"1001", "1002"})
-DEMO_CLIENTS: tuple[tuple[str, str], ...] = (
-    ("Иванов Иван Иванович", "семейное право"),
-    ("Александрова Светлана Петровна", "наследство"),
-    ("Григорьев Олег Борисович", "банкротство"),
-    ("Лебедева Наталья Игоревна", "защита прав потребителей"),
-    ("Ковалёв Дмитрий Андреевич", "ДТП"),
-)
+# Enough for every list and card to show something, loaded in a few seconds.
+DEMO_CLIENT_COUNT = 300
 
 
 @dataclass(frozen=True)
@@ -42,18 +37,13 @@ class DemoAccount:
     password: str
     extension: str | None
     sip_password: str | None
-
-
-def _fictional_mobile_number(rng: random.Random) -> str:
-    # Made up at run time so that no number sits in the source; only ever stored encrypted.
-    return (
-        f"+7 9{rng.randrange(10, 100)} {rng.randrange(100, 1000)}-{rng.randrange(10, 100)}-"
-        f"{rng.randrange(10, 100)}"
-    )
+    # Made by the demo-data generator, with its published password (and no desk phone).
+    generated: bool = False
 
 
 async def load_demo_firm(settings: Settings) -> list[DemoAccount]:
-    """Create the demo staff (or give them new passwords) and, once, the demo clients."""
+    """Create the demo staff (or give them new passwords) and, once, the rest of the firm:
+    more staff, clients and their history (lexcrm.demo_data)."""
     accounts = []
     async with open_core(settings, migrate=False) as core:
         for login, full_name, role, extension in DEMO_STAFF:
@@ -65,19 +55,25 @@ async def load_demo_firm(settings: Settings) -> list[DemoAccount]:
                 )
             else:
                 await core.employees.set_password(existing.id, password)
+                full_name = existing.full_name
+                if existing.sip_extension != extension:
+                    # Made by `lexcrm demo-data` with another number: the demo's Asterisk
+                    # knows this desk phone by the demo's number.
+                    await core.staff.update_employee(
+                        existing.id,
+                        lawyer_class_id=existing.lawyer_class_id,
+                        head_id=existing.head_id,
+                        sip_extension=extension,
+                    )
             sip_password = secrets.token_urlsafe(12) if extension else None
             accounts.append(DemoAccount(login, full_name, role, password, extension, sip_password))
         if await core.clients.count_clients() == 0:
-            rng = random.SystemRandom()
-            lawyer = await core.employees.find_by_login("lawyer")
-            for full_name, topic in DEMO_CLIENTS:
-                await core.clients.add_client(
-                    full_name,
-                    [_fictional_mobile_number(rng)],
-                    topic=topic,
-                    source="демо",
-                    lawyer_id=lawyer.id if lawyer else None,
-                )
+            firm = await generate_firm(core, FirmPlan(clients=DEMO_CLIENT_COUNT))
+            accounts.extend(
+                DemoAccount(m.login, m.full_name, m.role, firm.password, None, None, generated=True)
+                for m in firm.staff
+                if m.created
+            )
     return accounts
 
 
@@ -101,6 +97,8 @@ def accounts_table(accounts: Sequence[DemoAccount], settings: Settings) -> str:
         "Демо-входы (пароли новые при каждом запуске):",
     ]
     for account in accounts:
+        if account.generated:
+            continue
         line = f"  {account.role.title_ru:<20} логин {account.login:<10} пароль {account.password}"
         if account.extension:
             line += (
@@ -108,4 +106,10 @@ def accounts_table(accounts: Sequence[DemoAccount], settings: Settings) -> str:
                 f" пароль {account.sip_password}"
             )
         lines.append(line)
+    generated = [account for account in accounts if account.generated]
+    if generated:
+        lines.append(f"Остальные сотрудники демо-фирмы, пароль {generated[0].password}:")
+        lines.extend(
+            f"  {account.role.title_ru:<20} логин {account.login}" for account in generated
+        )
     return "\n".join(lines)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.expression import false
@@ -200,6 +201,8 @@ class Contract(Base):
     )
     kind: Mapped[ContractKind] = mapped_column(_string_enum(ContractKind))
     signed_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # How often the lawyer must call the client under this contract; NULL: the firm's rule.
+    call_period_days: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     def __repr__(self) -> str:
@@ -453,3 +456,150 @@ class Note(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
+class RecordingFile(Base):
+    """One encrypted recording of a call (the mix or one party's channel) and its SHA-256."""
+
+    __tablename__ = "recording_files"
+    __table_args__ = (UniqueConstraint("linkedid", "part"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The call's linkedid rather than a foreign key: a recording may be stored before the
+    # controller has the call's record (a call rebuilt from CDRs later).
+    linkedid: Mapped[str] = mapped_column(String(64), index=True)
+    part: Mapped[str] = mapped_column(String(16))  # mix, client, employee
+    path: Mapped[str] = mapped_column(Text)
+    # Of the WAV as Asterisk wrote it, taken before encryption: evidence in a dispute.
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    duration_ms: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # Set when the retention period removed the file; the hash stays as a record.
+    deleted_at: Mapped[datetime | None]
+
+
+class TranscriptionStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class TranscriptionJob(Base):
+    """A call to transcribe. Kept in the database so a worker that dies leaves it to the next."""
+
+    __tablename__ = "transcription_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    linkedid: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[TranscriptionStatus] = mapped_column(
+        _string_enum(TranscriptionStatus), default=TranscriptionStatus.queued, index=True
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    progress: Mapped[int] = mapped_column(default=0)  # percent
+    # Who holds the job: a token per claim, so a worker whose lease ran out cannot finish it.
+    claim: Mapped[str | None] = mapped_column(String(64))
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Transcript(Base):
+    """What was said on a call, and how: talk time of each side, silences, overlaps."""
+
+    __tablename__ = "transcripts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    linkedid: Mapped[str] = mapped_column(String(64), unique=True)
+    # The spoken words in time order, numbers removed: what search and rules read.
+    text: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(16))
+    duration_ms: Mapped[int] = mapped_column()
+    client_talk_ms: Mapped[int] = mapped_column()
+    employee_talk_ms: Mapped[int] = mapped_column()
+    longest_silence_ms: Mapped[int] = mapped_column()
+    overlaps: Mapped[int] = mapped_column()
+    interruptions: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
+class TranscriptSegment(Base):
+    """One utterance of one side, from that side's own channel: no guessing who spoke."""
+
+    __tablename__ = "transcript_segments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(
+        ForeignKey("transcripts.id", ondelete="CASCADE"), index=True
+    )
+    speaker: Mapped[str] = mapped_column(String(16))  # client, employee
+    start_ms: Mapped[int] = mapped_column()
+    end_ms: Mapped[int] = mapped_column()
+    text: Mapped[str] = mapped_column(Text)
+
+
+class CallFlagKind(StrEnum):
+    risk = "risk"  # the client speaks of ending the contract, refunds, complaints
+    poaching = "poaching"  # the employee takes the client off the firm's channels
+
+
+class CallFlag(Base):
+    """A keyword rule that matched a call's transcript."""
+
+    __tablename__ = "call_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    linkedid: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[CallFlagKind] = mapped_column(_string_enum(CallFlagKind))
+    rule: Mapped[str] = mapped_column(String(100))
+    phrase: Mapped[str] = mapped_column(String(200))
+    speaker: Mapped[str] = mapped_column(String(16))
+    at_ms: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ReminderKind(StrEnum):
+    cadence = "cadence"  # the client was not called for a whole period
+    manual = "manual"  # set by a person on a client or contract
+    payment = "payment"  # a planned payment falls due
+    briefing = "briefing"  # the representative calls the client before a hearing
+    debrief = "debrief"  # ... and after it
+    retry = "retry"  # the client did not answer last time
+
+
+class ReminderStatus(StrEnum):
+    open = "open"
+    done = "done"  # a real call settled it
+    escalated = "escalated"  # the client did not answer through the whole ladder
+    cancelled = "cancelled"  # nothing left to call about (contract closed)
+
+
+class Reminder(Base):
+    """A call an employee must make; it blocks their workspace until a real call settles it."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
+    kind: Mapped[ReminderKind] = mapped_column(_string_enum(ReminderKind))
+    reason: Mapped[str] = mapped_column(String(500))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[ReminderStatus] = mapped_column(
+        _string_enum(ReminderStatus), default=ReminderStatus.open, index=True
+    )
+    # One generated reminder per occasion (e.g. "payment:17"): the generator can run again
+    # and again without doubling anything.
+    occasion: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Which try of the no-answer ladder this is (0: the first).
+    attempt: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When the employee's browser first showed it: only a call after that settles it.
+    shown_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

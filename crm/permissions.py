@@ -35,6 +35,12 @@ class Action(StrEnum):
     view_statistics = "view_statistics"
     export_reports = "export_reports"
     manage_staff = "manage_staff"
+    listen_recording = "listen_recording"
+    view_transcript = "view_transcript"
+    search_transcripts = "search_transcripts"
+    view_listening_queue = "view_listening_queue"
+    view_call_statistics = "view_call_statistics"
+    export_recording = "export_recording"
 
 
 class Scope(StrEnum):
@@ -73,6 +79,12 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_statistics: Scope.all,
         Action.export_reports: Scope.all,
         Action.manage_staff: NONE,
+        Action.listen_recording: Scope.all,
+        Action.view_transcript: Scope.all,
+        Action.search_transcripts: Scope.all,
+        Action.view_listening_queue: Scope.all,
+        Action.view_call_statistics: Scope.all,
+        Action.export_recording: Scope.all,
     },
     Role.lawyer: {
         Action.view_client: Scope.own,
@@ -102,6 +114,12 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_statistics: NONE,
         Action.export_reports: NONE,
         Action.manage_staff: NONE,
+        Action.listen_recording: Scope.own,
+        Action.view_transcript: Scope.own,
+        Action.search_transcripts: Scope.own,
+        Action.view_listening_queue: NONE,
+        Action.view_call_statistics: NONE,
+        Action.export_recording: NONE,
     },
     Role.court_representative: {
         Action.view_client: Scope.own,
@@ -131,6 +149,12 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_statistics: NONE,
         Action.export_reports: NONE,
         Action.manage_staff: NONE,
+        Action.listen_recording: Scope.own,
+        Action.view_transcript: Scope.own,
+        Action.search_transcripts: Scope.own,
+        Action.view_listening_queue: NONE,
+        Action.view_call_statistics: NONE,
+        Action.export_recording: NONE,
     },
     Role.reception: {
         Action.view_client: Scope.all,
@@ -160,6 +184,12 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_statistics: NONE,
         Action.export_reports: NONE,
         Action.manage_staff: NONE,
+        Action.listen_recording: NONE,
+        Action.view_transcript: NONE,
+        Action.search_transcripts: NONE,
+        Action.view_listening_queue: NONE,
+        Action.view_call_statistics: NONE,
+        Action.export_recording: NONE,
     },
     Role.cashier: {
         Action.view_client: Scope.all,
@@ -189,6 +219,12 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_statistics: NONE,
         Action.export_reports: NONE,
         Action.manage_staff: NONE,
+        Action.listen_recording: NONE,
+        Action.view_transcript: NONE,
+        Action.search_transcripts: NONE,
+        Action.view_listening_queue: NONE,
+        Action.view_call_statistics: NONE,
+        Action.export_recording: NONE,
     },
     Role.call_centre_head: {
         Action.view_client: Scope.all,
@@ -218,6 +254,12 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_statistics: Scope.department,
         Action.export_reports: Scope.department,
         Action.manage_staff: NONE,
+        Action.listen_recording: Scope.department,
+        Action.view_transcript: Scope.department,
+        Action.search_transcripts: Scope.department,
+        Action.view_listening_queue: Scope.department,
+        Action.view_call_statistics: Scope.department,
+        Action.export_recording: NONE,
     },
     Role.operator: {
         Action.view_client: Scope.all,
@@ -247,6 +289,12 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_statistics: NONE,
         Action.export_reports: NONE,
         Action.manage_staff: NONE,
+        Action.listen_recording: Scope.own,
+        Action.view_transcript: Scope.own,
+        Action.search_transcripts: Scope.own,
+        Action.view_listening_queue: NONE,
+        Action.view_call_statistics: NONE,
+        Action.export_recording: NONE,
     },
     Role.administrator: {
         Action.view_client: NONE,
@@ -276,6 +324,12 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_statistics: NONE,
         Action.export_reports: NONE,
         Action.manage_staff: Scope.all,
+        Action.listen_recording: NONE,
+        Action.view_transcript: NONE,
+        Action.search_transcripts: NONE,
+        Action.view_listening_queue: NONE,
+        Action.view_call_statistics: NONE,
+        Action.export_recording: NONE,
     },
 }
 

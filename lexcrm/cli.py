@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 
 from crm.crypto import KeyRing
 from crm.db import upgrade_database
 from crm.errors import CrmError, KeyFileExists
 from crm.roles import Role
-from lexcrm import demo
+from lexcrm import demo, transcription
 from lexcrm.asterisk_runtime import AsteriskRuntime, AsteriskRuntimeError, carrier_simulator
 from lexcrm.demo_data import FirmPlan, client_count, firm_evening, load_firm, summary_text
 from lexcrm.demo_phones import DemoPhones
@@ -103,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("settings", help="показать все настройки с пояснениями")
 
+    commands.add_parser("worker", help="обработчик расшифровки записей звонков (до Ctrl+C)")
+    transcribe = commands.add_parser(
+        "transcribe", help="расшифровать заново записи звонков с указанной даты"
+    )
+    transcribe.add_argument(
+        "--since", required=True, type=_day, help="дата ДД.ММ.ГГГГ или ГГГГ-ММ-ДД"
+    )
+
     client = commands.add_parser("client", help="клиенты")
     client_commands = client.add_subparsers(dest="action", required=True, metavar="ДЕЙСТВИЕ")
     add = client_commands.add_parser("add", help="добавить клиента")
@@ -138,7 +148,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "init":
         return _init(args, settings)
     if args.command == "run":
-        return asyncio.run(_run(settings))
+        return asyncio.run(_run(settings, args.config))
+    if args.command == "worker":
+        return asyncio.run(transcription.run_worker(settings))
+    if args.command == "transcribe":
+        return asyncio.run(transcription.transcribe_since(settings, args.since))
     if args.command == "demo":
         return _demo(args, settings)
     if args.command == "demo-data":
@@ -195,10 +209,13 @@ def _read_new_password(from_stdin: bool) -> str:
     return first
 
 
-async def _run(settings: Settings) -> int:
+async def _run(settings: Settings, config_file: Path | None = None) -> int:
     async with open_core(settings) as core:
         controller = build_controller(settings, core)
-        async with serve_web(settings, core, controller) as address:
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.transcription_worker:
+                await stack.enter_async_context(transcription.worker_process(config_file))
+            address = await stack.enter_async_context(serve_web(settings, core, controller))
             print(f"lexcrm работает: {address}  (остановить: Ctrl+C)", flush=True)
             async with asyncio.TaskGroup() as tasks:
                 task = tasks.create_task(
@@ -323,6 +340,16 @@ async def _client_add(args: argparse.Namespace, settings: Settings) -> int:
         client = await core.clients.add_client(args.full_name, args.phone, topic=args.topic)
         print(f"Клиент добавлен: {client.code} {client.short_name}")
     return 0
+
+
+def _day(text: str) -> date:
+    """A date as Russians write it (27.11.2026) or in ISO form (2026-11-27)."""
+    for layout in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, layout).date()
+        except ValueError:
+            continue
+    raise argparse.ArgumentTypeError(f"дата {text!r} не распознана: ДД.ММ.ГГГГ или ГГГГ-ММ-ДД")
 
 
 if __name__ == "__main__":

@@ -113,6 +113,41 @@ class Settings:
     asterisk_start_timeout: float = _setting(
         60.0, "Seconds to wait for Asterisk to be fully booted before giving up."
     )
+    recording_retention_days: int = _setting(
+        1095,
+        "Days an encrypted call recording is kept before the worker deletes it (its hash and "
+        "transcript stay); 0 keeps recordings forever. Three years: the limitation period.",
+    )
+    transcription_worker: bool = _setting(
+        True,
+        "`lexcrm run` starts the transcription worker as a separate process; switch off when "
+        "workers run elsewhere (`lexcrm worker`).",
+    )
+    transcription_model: str = _setting(
+        "small",
+        "Whisper model in CTranslate2 format: a folder path, or a name already in the local "
+        "model cache (never downloaded). `small` or larger for Russian in production.",
+    )
+    transcription_language: str = _setting("ru", "Language spoken on calls (Whisper's code).")
+    transcription_device: str = _setting(
+        "auto", "Where Whisper runs: auto (a GPU when present, else the CPU), cpu or cuda."
+    )
+    transcription_compute_type: str = _setting(
+        "auto", "Whisper's number format: auto (int8 on CPU, float16 on GPU), int8, float32…"
+    )
+    transcription_threads: int = _setting(
+        0, "CPU threads of one transcription; 0 lets CTranslate2 choose."
+    )
+    transcription_lease_seconds: int = _setting(
+        120,
+        "A job whose worker has not reported for this long is taken over by another worker "
+        "(a worker killed mid-job).",
+    )
+    speech_rules_file: str = _setting(
+        "",
+        "TOML file of keyword rules for transcripts (risk and poaching phrases); empty means "
+        "the built-in Russian rules (recordings/speech_rules.toml shows the format).",
+    )
 
     @property
     def database(self) -> str:

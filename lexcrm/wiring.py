@@ -7,6 +7,8 @@ import errno
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -14,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from crm.call_log import CallLogService
 from crm.calls import CallService, ClickToCallService
 from crm.contracts import ContractService
+from crm.conversations import ConversationService
 from crm.courts import HearingService
 from crm.crypto import KeyRing, PersonalDataCipher
 from crm.db import create_engine, create_sessionmaker, upgrade_database_async
@@ -28,7 +31,12 @@ from crm.visits import VisitService
 from lexcrm.asterisk_runtime import AsteriskRuntime
 from lexcrm.bus import EventBus
 from lexcrm.settings import Settings
+from recordings.cipher import RecordingCipher
+from recordings.rules import SpeechRules
 from recordings.store import RecordingStore
+from recordings.transcriber import WhisperTranscriber
+from recordings.vault import RecordingVault
+from recordings.worker import TranscriptionWorker, WorkerConfig
 from telephony.ami import AmiConfig
 from telephony.ari import AriEndpoint
 from telephony.controller import CallController, ControllerConfig
@@ -62,6 +70,9 @@ class Core:
     notes: NoteService
     call_log: CallLogService
     staff: StaffService
+    conversations: ConversationService
+    recordings: RecordingStore
+    vault: RecordingVault
 
 
 @contextlib.asynccontextmanager
@@ -75,6 +86,10 @@ async def open_core(settings: Settings, *, migrate: bool = True) -> AsyncIterato
     clients = ClientService(
         sessionmaker, PersonalDataCipher(keyring), phone_region=settings.phone_region
     )
+    conversations = ConversationService(
+        sessionmaker, lease=timedelta(seconds=settings.transcription_lease_seconds)
+    )
+    store = RecordingStore(settings.data_dir / "recordings", RecordingCipher.derive(keyring))
     try:
         yield Core(
             engine=engine,
@@ -93,6 +108,9 @@ async def open_core(settings: Settings, *, migrate: bool = True) -> AsyncIterato
             notes=NoteService(sessionmaker),
             call_log=CallLogService(sessionmaker),
             staff=StaffService(sessionmaker),
+            conversations=conversations,
+            recordings=store,
+            vault=RecordingVault(store, conversations),
         )
     finally:
         await engine.dispose()
@@ -125,6 +143,8 @@ def build_web_app(
             call_log=core.call_log,
             staff=core.staff,
             telephony_health=telephony_health,
+            conversations=core.conversations,
+            recordings=core.vault,
         ),
     )
 
@@ -160,7 +180,6 @@ def build_controller(settings: Settings, core: Core) -> CallController | None:
         log.warning("Asterisk не настроен (lexcrm asterisk up): звонки не отслеживаются")
         return None
     credentials = runtime.credentials()
-    store = RecordingStore(settings.data_dir / "recordings")
     config = ControllerConfig(
         ami=AmiConfig(
             host="127.0.0.1",
@@ -178,7 +197,7 @@ def build_controller(settings: Settings, core: Core) -> CallController | None:
         cdr_file=runtime.cdr_file,
         click_to_call_ring_seconds=settings.ring_seconds + 10,
     )
-    return CallController(config, core.calls, core.clicks, core.bus.publish, store.accept)
+    return CallController(config, core.calls, core.clicks, core.bus.publish, core.vault.hand_off)
 
 
 async def run_controller(
@@ -190,3 +209,25 @@ async def run_controller(
         return
     async with core.bus.subscribe(ClickToCallRequested) as clicks:
         await controller.run(clicks)
+
+
+def build_worker(settings: Settings, core: Core) -> TranscriptionWorker:
+    """The transcription worker, with its model loaded (seconds for a large one)."""
+    rules_file = Path(settings.speech_rules_file) if settings.speech_rules_file else None
+    transcriber = WhisperTranscriber(
+        settings.transcription_model,
+        language=settings.transcription_language,
+        device=settings.transcription_device,
+        compute_type=settings.transcription_compute_type,
+        threads=settings.transcription_threads,
+    )
+    return TranscriptionWorker(
+        core.conversations,
+        core.recordings,
+        transcriber,
+        SpeechRules.load(rules_file),
+        WorkerConfig(
+            lease_seconds=float(settings.transcription_lease_seconds),
+            retention_days=settings.recording_retention_days,
+        ),
+    )

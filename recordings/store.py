@@ -1,4 +1,4 @@
-"""The recording store: recordings leave Asterisk's folder once a call ends and rest owner-only."""
+"""The recording store: recordings leave Asterisk's folder encrypted, in folders by date."""
 
 from __future__ import annotations
 
@@ -8,11 +8,18 @@ import os
 import shutil
 import struct
 import time
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
+
+from crm.conversations import StoredRecording
+from recordings.cipher import RecordingCipher
 
 log = logging.getLogger(__name__)
 WAV_HEADER = 44
+SEALED_SUFFIX = ".enc"
+# 8 kHz, 16-bit, mono: what MixMonitor writes for a phone call.
+WAV_BYTES_PER_SECOND = 16000
 
 
 def wav_is_closed(path: Path) -> bool:
@@ -29,34 +36,69 @@ def wav_is_closed(path: Path) -> bool:
     return riff_size == size - 8
 
 
-class RecordingStore:
-    """Folders by date under `root`; files mode 0600. Encryption at rest comes with the
-    transcription worker; until then the store is readable by the service's user only."""
+def recording_name(path: Path) -> str:
+    """The name a stored file is bound to: "<unique id>-<part>.wav", whatever folder it is in."""
+    return path.name.removesuffix(SEALED_SUFFIX)
 
-    def __init__(self, root: Path, *, close_timeout: float = 15.0) -> None:
+
+def part_of(path: Path) -> str:
+    """ "mix", "client" or "employee": the last dash-separated word of the file's stem."""
+    return recording_name(path).removesuffix(".wav").rsplit("-", 1)[-1]
+
+
+def wav_duration_ms(path: Path) -> int:
+    with path.open("rb") as wav:
+        header = wav.read(WAV_HEADER)
+    if len(header) < WAV_HEADER:
+        return 0
+    channels, rate = struct.unpack("<HI", header[22:28])
+    bits = struct.unpack("<H", header[34:36])[0]
+    per_second = rate * channels * bits // 8
+    data = path.stat().st_size - WAV_HEADER
+    return int(data * 1000 / per_second) if per_second else 0
+
+
+class RecordingStore:
+    """Encrypted files (mode 0600) in `root`/YYYY/MM/DD; the plaintext is gone once stored."""
+
+    def __init__(self, root: Path, cipher: RecordingCipher, *, close_timeout: float = 15.0) -> None:
         self.root = root
+        self._cipher = cipher
         self._close_timeout = close_timeout
 
-    async def accept(self, linkedid: str, files: list[Path]) -> list[Path]:
-        """Move a finished call's files into the store; returns their new paths."""
+    async def accept(self, linkedid: str, files: list[Path]) -> list[StoredRecording]:
+        """Encrypt a finished call's files into the store and remove the originals."""
         return await asyncio.to_thread(self._accept, linkedid, files)
 
-    def _accept(self, linkedid: str, files: list[Path]) -> list[Path]:
+    def _accept(self, linkedid: str, files: list[Path]) -> list[StoredRecording]:
         folder = self.root / datetime.now(UTC).strftime("%Y/%m/%d")
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)
         stored = []
         for source in files:
-            log.info("call %s: storing %s", linkedid, source)
             if not self._wait_closed(source):
                 log.warning(
                     "call %s: recording %s not finished; left in place", linkedid, source.name
                 )
                 continue
-            target = folder / source.name
-            shutil.move(source, target)
-            os.chmod(target, 0o600)
-            stored.append(target)
+            target = folder / (source.name + SEALED_SUFFIX)
+            partial = target.with_name(target.name + ".part")
+            duration_ms = wav_duration_ms(source)
+            sha256 = self._cipher.encrypt_file(source, partial, recording_name(target))
+            partial.replace(target)
+            size = source.stat().st_size
+            # Only now, with the sealed copy on disk, does the plaintext go.
+            source.unlink()
+            log.info("call %s: stored %s encrypted", linkedid, target.name)
+            stored.append(
+                StoredRecording(
+                    part=part_of(target),
+                    path=str(target),
+                    sha256=sha256,
+                    size_bytes=size,
+                    duration_ms=duration_ms,
+                )
+            )
         return stored
 
     def _wait_closed(self, path: Path) -> bool:
@@ -66,3 +108,30 @@ class RecordingStore:
                 return True
             time.sleep(0.1)
         return False
+
+    # --- reading --------------------------------------------------------------------------
+    def plaintext_size(self, path: Path) -> int:
+        return self._cipher.plaintext_size(path)
+
+    def read_range(self, path: Path, start: int, end: int) -> Iterator[bytes]:
+        """The decrypted bytes start..end (inclusive) of a stored file, chunk by chunk."""
+        return self._cipher.read_range(path, recording_name(path), start, end)
+
+    def decrypt(self, path: Path) -> bytes:
+        """The whole recording, in memory only: nothing decrypted is written to disk."""
+        return self._cipher.decrypt(path, recording_name(path))
+
+    # --- retention ------------------------------------------------------------------------
+    def purge_before(self, day: date) -> list[Path]:
+        """Delete the day folders older than `day`; returns the files deleted."""
+        deleted: list[Path] = []
+        for folder in sorted(self.root.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]")):
+            try:
+                folder_day = date(*(int(part) for part in folder.parts[-3:]))
+            except ValueError:
+                continue
+            if folder_day >= day:
+                continue
+            deleted.extend(p for p in folder.iterdir() if p.is_file())
+            shutil.rmtree(folder)
+        return deleted

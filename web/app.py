@@ -20,6 +20,7 @@ from web import (
     language,
     live,
     money,
+    recordings,
     staff,
     views,
     visits,
@@ -112,6 +113,18 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
                 staff.deactivate_employee,
                 name="staff-deactivate",
             ),
+            web.get("/recordings/{call_id}", recordings.recording_card, name="recording"),
+            web.get(
+                "/recordings/{call_id}/audio", recordings.recording_audio, name="recording-audio"
+            ),
+            web.get(
+                "/recordings/{call_id}/export",
+                recordings.evidence_export,
+                name="recording-export",
+            ),
+            web.get("/transcripts/search", recordings.transcript_search, name="transcripts"),
+            web.get("/listening-queue", recordings.listening_queue, name="listening-queue"),
+            web.get("/call-statistics", recordings.call_statistics, name="call-statistics"),
             web.static("/static", STATIC_DIR, name="static"),
         ]
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -14,6 +14,7 @@ from aiohttp import web
 from crm.call_log import CallLogService
 from crm.calls import CallService, ClickToCallService
 from crm.contracts import ContractService
+from crm.conversations import CallView, ConversationService
 from crm.courts import HearingService
 from crm.finance import FinanceService
 from crm.journal import JournalService
@@ -22,6 +23,16 @@ from crm.notes import NoteService
 from crm.services import ClientService, EmployeeService, WebSessionService
 from crm.staff import StaffService
 from crm.visits import VisitService
+
+
+class RecordingAudio(Protocol):
+    """Decrypted recordings for listening and evidence; the recordings package provides it."""
+
+    async def size(self, path: str) -> int: ...
+
+    def stream(self, path: str, start: int, end: int) -> AsyncIterator[bytes]: ...
+
+    async def evidence_bundle(self, view: CallView) -> bytes: ...
 
 
 class Bus(Protocol):
@@ -62,6 +73,10 @@ class WebServices:
     # State of the link to Asterisk, e.g. {"asterisk": "connected"}; empty when no
     # controller runs in this process.
     telephony_health: Callable[[], dict[str, str]] = dict
+    # Recorded calls: transcripts, search, flags; and the audio behind them. None where the
+    # process keeps no recordings (some tests).
+    conversations: ConversationService | None = None
+    recordings: RecordingAudio | None = None
 
 
 @dataclass(frozen=True)

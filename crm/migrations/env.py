@@ -11,6 +11,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from crm.conversations import is_search_index_table
 from crm.db import DATABASE_URL_ATTRIBUTE
 from crm.models import Base, UtcDateTime
 
@@ -35,6 +36,12 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    # The full-text table of transcripts (and SQLite's shadow tables of it) is made by hand
+    # in a migration; autogenerate must not offer to drop it.
+    return not (type_ == "table" and is_search_index_table(name))
+
+
 def do_run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -42,6 +49,7 @@ def do_run_migrations(connection: Connection) -> None:
         # SQLite can alter almost nothing in place; batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
+        include_name=include_name,
         compare_type=True,
     )
     with context.begin_transaction():

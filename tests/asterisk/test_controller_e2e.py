@@ -142,13 +142,20 @@ async def test_inbound_call_pops_the_lead_card_and_is_recorded_once(
     call = calls[0]
     assert call.client_id == lead_id and call.direction == "inbound"
     assert (await stack.core.clients.find_clients_by_phone(canary))[0].id == lead_id
-    # The recording left Asterisk's folder for the store, owner-only, with audio in it.
+    # The recording left Asterisk's folder for the store, encrypted, owner-only, with audio.
     stored = await eventually(lambda: _recording_paths(stack, call.linkedid), timeout=20)
-    assert {p.name.rsplit("-", 1)[1] for p in stored} == {"mix.wav", "client.wav", "employee.wav"}
+    assert {p.name.rsplit("-", 1)[1] for p in stored} == {
+        "mix.wav.enc",
+        "client.wav.enc",
+        "employee.wav.enc",
+    }
     for path in stored:
         assert path.is_relative_to(stack.settings.data_dir / "recordings")
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert summarise_wav(path).rms > 300
+        assert not path.read_bytes().startswith(b"RIFF")
+        plain = tmp_path / path.name.removesuffix(".enc")
+        plain.write_bytes(stack.core.recordings.decrypt(path))
+        assert summarise_wav(plain).rms > 300
     # The next call from this number is recognised: the masking table knows the lead.
     table = (await asyncio.to_thread(_read_masks, stack)).split("\n")
     assert f"code = c{lead_id}" in table

@@ -60,6 +60,12 @@ ROUTE_RIGHTS: dict[tuple[str, str], str | None] = {
     ("POST", "/staff/classes"): Action.manage_staff,
     ("POST", "/staff/{employee_id}"): Action.manage_staff,
     ("POST", "/staff/{employee_id}/deactivate"): Action.manage_staff,
+    ("GET", "/recordings/{call_id}"): Action.view_transcript,
+    ("GET", "/recordings/{call_id}/audio"): Action.listen_recording,
+    ("GET", "/recordings/{call_id}/export"): Action.export_recording,
+    ("GET", "/transcripts/search"): Action.search_transcripts,
+    ("GET", "/listening-queue"): Action.view_listening_queue,
+    ("GET", "/call-statistics"): Action.view_call_statistics,
 }
 
 

@@ -41,6 +41,8 @@ class Action(StrEnum):
     view_listening_queue = "view_listening_queue"
     view_call_statistics = "view_call_statistics"
     export_recording = "export_recording"
+    set_reminder = "set_reminder"
+    oversee_reminders = "oversee_reminders"
 
 
 class Scope(StrEnum):
@@ -85,6 +87,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_listening_queue: Scope.all,
         Action.view_call_statistics: Scope.all,
         Action.export_recording: Scope.all,
+        Action.set_reminder: Scope.all,
+        Action.oversee_reminders: Scope.all,
     },
     Role.lawyer: {
         Action.view_client: Scope.own,
@@ -120,6 +124,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_listening_queue: NONE,
         Action.view_call_statistics: NONE,
         Action.export_recording: NONE,
+        Action.set_reminder: Scope.own,
+        Action.oversee_reminders: NONE,
     },
     Role.court_representative: {
         Action.view_client: Scope.own,
@@ -155,6 +161,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_listening_queue: NONE,
         Action.view_call_statistics: NONE,
         Action.export_recording: NONE,
+        Action.set_reminder: Scope.own,
+        Action.oversee_reminders: NONE,
     },
     Role.reception: {
         Action.view_client: Scope.all,
@@ -190,6 +198,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_listening_queue: NONE,
         Action.view_call_statistics: NONE,
         Action.export_recording: NONE,
+        Action.set_reminder: NONE,
+        Action.oversee_reminders: NONE,
     },
     Role.cashier: {
         Action.view_client: Scope.all,
@@ -225,6 +235,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_listening_queue: NONE,
         Action.view_call_statistics: NONE,
         Action.export_recording: NONE,
+        Action.set_reminder: NONE,
+        Action.oversee_reminders: NONE,
     },
     Role.call_centre_head: {
         Action.view_client: Scope.all,
@@ -260,6 +272,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_listening_queue: Scope.department,
         Action.view_call_statistics: Scope.department,
         Action.export_recording: NONE,
+        Action.set_reminder: Scope.all,
+        Action.oversee_reminders: Scope.department,
     },
     Role.operator: {
         Action.view_client: Scope.all,
@@ -295,6 +309,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_listening_queue: NONE,
         Action.view_call_statistics: NONE,
         Action.export_recording: NONE,
+        Action.set_reminder: NONE,
+        Action.oversee_reminders: NONE,
     },
     Role.administrator: {
         Action.view_client: NONE,
@@ -330,6 +346,8 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.view_listening_queue: NONE,
         Action.view_call_statistics: NONE,
         Action.export_recording: NONE,
+        Action.set_reminder: NONE,
+        Action.oversee_reminders: NONE,
     },
 }
 

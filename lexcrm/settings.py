@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crm.reminders import parse_hours, parse_ladder, parse_topic_periods, parse_work_days
+
 ENV_PREFIX = "LEXCRM_"
 CONFIG_FILE_ENV = "LEXCRM_CONFIG"
 
@@ -112,6 +114,27 @@ class Settings:
     simulator_http_port: int = _setting(8089, "HTTP port of the built-in carrier simulator.")
     asterisk_start_timeout: float = _setting(
         60.0, "Seconds to wait for Asterisk to be fully booted before giving up."
+    )
+    reminder_period_days: int = _setting(
+        30, "A lawyer must talk to every client with an active contract at least this often."
+    )
+    reminder_topic_periods: str = _setting(
+        "", "Other periods for some topics, e.g. «банкротство=14; ДТП=21» (days)."
+    )
+    reminder_min_ring_seconds: int = _setting(
+        20, "An unanswered call settles a reminder once it rang this long and has a comment."
+    )
+    reminder_retry_ladder: str = _setting(
+        "2h,next-day,3d",
+        "When to call again after no answer (m, h, d or next-day); after the last the client "
+        "is escalated to the employee's head.",
+    )
+    reminder_work_hours: str = _setting(
+        "09:00-19:00", "Working hours (Moscow time): reminders are shown only within them."
+    )
+    reminder_work_days: str = _setting("1-5", "Working days, 1 is Monday: e.g. 1-5 or 1-6.")
+    reminder_hearing_days: int = _setting(
+        1, "Days before a hearing the representative calls the client (and after it, to debrief)."
     )
     recording_retention_days: int = _setting(
         1095,
@@ -237,3 +260,18 @@ def _validate(settings: Settings) -> None:
             raise SettingsError(f"Настройка {name}: порт {port} вне диапазона 1–65535")
     if settings.rtp_port_start > settings.rtp_port_end:
         raise SettingsError("Настройка rtp_port_start больше rtp_port_end")
+    if settings.reminder_period_days < 1 or settings.reminder_hearing_days < 0:
+        raise SettingsError(
+            "Настройки reminder_period_days (≥ 1) и reminder_hearing_days (≥ 0): "
+            "неверное число дней"
+        )
+    for name, parse in (
+        ("reminder_topic_periods", parse_topic_periods),
+        ("reminder_retry_ladder", parse_ladder),
+        ("reminder_work_hours", parse_hours),
+        ("reminder_work_days", parse_work_days),
+    ):
+        try:
+            parse(getattr(settings, name))
+        except ValueError as error:
+            raise SettingsError(f"Настройка {name}: {error}") from None

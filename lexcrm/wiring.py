@@ -25,6 +25,14 @@ from crm.finance import FinanceService
 from crm.journal import JournalService
 from crm.masking import AsteriskMaskingSecrets
 from crm.notes import NoteService
+from crm.reminders import (
+    ReminderRules,
+    ReminderService,
+    parse_hours,
+    parse_ladder,
+    parse_topic_periods,
+    parse_work_days,
+)
 from crm.services import ClientService, EmployeeService, WebSessionService
 from crm.staff import StaffService
 from crm.visits import VisitService
@@ -70,9 +78,26 @@ class Core:
     notes: NoteService
     call_log: CallLogService
     staff: StaffService
+    reminders: ReminderService
     conversations: ConversationService
     recordings: RecordingStore
     vault: RecordingVault
+
+
+def reminder_rules(settings: Settings) -> ReminderRules:
+    """The reminder rules from the settings (checked when the settings were loaded)."""
+    work_start, work_end = parse_hours(settings.reminder_work_hours)
+    return ReminderRules(
+        period_days=settings.reminder_period_days,
+        topic_period_days=parse_topic_periods(settings.reminder_topic_periods),
+        min_ring_seconds=settings.reminder_min_ring_seconds,
+        retry_ladder=parse_ladder(settings.reminder_retry_ladder),
+        work_start=work_start,
+        work_end=work_end,
+        work_days=parse_work_days(settings.reminder_work_days),
+        briefing_days_before=settings.reminder_hearing_days,
+        debrief_days_after=settings.reminder_hearing_days,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -108,6 +133,7 @@ async def open_core(settings: Settings, *, migrate: bool = True) -> AsyncIterato
             notes=NoteService(sessionmaker),
             call_log=CallLogService(sessionmaker),
             staff=StaffService(sessionmaker),
+            reminders=ReminderService(sessionmaker, reminder_rules(settings)),
             conversations=conversations,
             recordings=store,
             vault=RecordingVault(store, conversations),
@@ -142,6 +168,7 @@ def build_web_app(
             notes=core.notes,
             call_log=core.call_log,
             staff=core.staff,
+            reminders=core.reminders,
             telephony_health=telephony_health,
             conversations=core.conversations,
             recordings=core.vault,

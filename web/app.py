@@ -21,6 +21,7 @@ from web import (
     live,
     money,
     recordings,
+    reminders,
     staff,
     views,
     visits,
@@ -58,6 +59,8 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
     templates.globals["nav_tabs"] = workspace.tabs_of
     app[TEMPLATES] = templates
     app.cleanup_ctx.append(live.live_hub_ctx)
+    # After the hub: it tells browsers to look at their reminders again.
+    app.cleanup_ctx.append(reminders.reminder_ctx)
     app.add_routes(
         [
             web.get("/", workspace.home, name="home"),
@@ -91,6 +94,12 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
             web.post(
                 "/contracts/{contract_id}/hearings", courts.schedule_hearing, name="hearings-add"
             ),
+            web.get("/reminders", reminders.reminder_list, name="reminders"),
+            web.get("/reminders/due", reminders.due_reminder, name="reminder-due"),
+            web.post(
+                "/reminders/{reminder_id}/dismiss", reminders.dismiss, name="reminder-dismiss"
+            ),
+            web.post("/clients/{client_id}/reminders", reminders.add_reminder, name="reminder-add"),
             web.get("/visits", visits.visit_list, name="visits"),
             web.post("/visits/{visit_id}/check-in", visits.check_in, name="visit-arrival"),
             web.post("/visits/{visit_id}/outcome", visits.close_visit, name="visit-outcome"),

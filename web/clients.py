@@ -74,6 +74,7 @@ async def client_card_page(
             "lawyers": [e for e in employees if e.role is Role.lawyer and e.is_active],
             "can_book": may(role, Action.book_visit, owner_id=owner, employee_id=me),
             "can_note": may(role, Action.add_note, owner_id=owner, employee_id=me),
+            "can_set_reminder": may(role, Action.set_reminder, owner_id=owner, employee_id=me),
             "can_edit": may(role, Action.add_note, owner_id=owner, employee_id=me),
             "can_comment_call": scope_of(role, Action.comment_call) is not None,
             "me": me,

@@ -20,6 +20,7 @@ from crm.finance import FinanceService
 from crm.journal import JournalService
 from crm.models import Employee, WebSession
 from crm.notes import NoteService
+from crm.reminders import ReminderService
 from crm.services import ClientService, EmployeeService, WebSessionService
 from crm.staff import StaffService
 from crm.visits import VisitService
@@ -70,6 +71,7 @@ class WebServices:
     notes: NoteService
     call_log: CallLogService
     staff: StaffService
+    reminders: ReminderService
     # State of the link to Asterisk, e.g. {"asterisk": "connected"}; empty when no
     # controller runs in this process.
     telephony_health: Callable[[], dict[str, str]] = dict

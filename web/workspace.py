@@ -38,6 +38,7 @@ TABS = (
     Tab("/plan", N_("План поступлений"), Action.view_plan),
     Tab("/courts", N_("Суды"), Action.view_hearings),
     Tab("/reports", N_("Статистика"), Action.view_statistics),
+    Tab("/reminders", N_("Напоминания"), None),
     Tab("/journal", N_("Журнал"), Action.view_journal),
     Tab("/staff", N_("Сотрудники"), Action.manage_staff),
 )

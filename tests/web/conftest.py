@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from crm.journal import JournalService
 from crm.masking import AsteriskMaskingSecrets
 from crm.models import Employee
 from crm.notes import NoteService
+from crm.reminders import ReminderRules, ReminderService
 from crm.roles import Role
 from crm.services import ClientService, EmployeeService, WebSessionService
 from crm.staff import StaffService
@@ -128,6 +129,11 @@ def web_services(
         hearings=HearingService(sessionmaker),
         notes=NoteService(sessionmaker),
         call_log=CallLogService(sessionmaker),
+        # Working hours round the clock: the tests run at any hour.
+        reminders=ReminderService(
+            sessionmaker,
+            ReminderRules(work_start=time(0, 0), work_end=time.max, work_days=frozenset(range(7))),
+        ),
         staff=StaffService(sessionmaker),
     )
 

@@ -34,6 +34,7 @@
     socket.onmessage = function (event) {
       var message = JSON.parse(event.data);
       if (message.type === "screen-pop") { show(message); }
+      if (message.type === "reminders") { document.dispatchEvent(new CustomEvent("lexcrm:reminders")); }
     };
     socket.onclose = function () {
       document.body.dataset.live = "off";

@@ -1,0 +1,610 @@
+"""Reminders to call clients: the monthly cadence and other occasions, settled by real calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from crm.errors import InvalidInput, NoSuchClient
+from crm.formatting import FIRM_TIMEZONE
+from crm.inputs import required_text
+from crm.models import (
+    Call,
+    CallDirection,
+    Client,
+    Contract,
+    ContractStatus,
+    Employee,
+    Hearing,
+    PlannedPayment,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    utc_now,
+)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class RetryStep:
+    """One rung of the no-answer ladder: a delay, or "the next working day"."""
+
+    delay: timedelta | None = None
+    next_working_day: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> RetryStep:
+        """ "2h", "30m", "3d" or "next-day" (the next working day, at the start of work)."""
+        text = text.strip().lower()
+        if text in {"next-day", "next-working-day"}:
+            return cls(next_working_day=True)
+        units = {"m": "minutes", "h": "hours", "d": "days"}
+        if len(text) >= 2 and text[-1] in units and text[:-1].isdigit() and int(text[:-1]) > 0:
+            return cls(delay=timedelta(**{units[text[-1]]: int(text[:-1])}))
+        raise ValueError(f"step {text!r}: expected e.g. 2h, 3d or next-day")
+
+
+@dataclass(frozen=True)
+class ReminderRules:
+    """The firm's rules (from the settings): how often, when, and how hard to insist."""
+
+    period_days: int = 30
+    topic_period_days: dict[str, int] = field(default_factory=dict)
+    # An unanswered call counts once it rang this long and the employee wrote a comment.
+    min_ring_seconds: int = 20
+    retry_ladder: tuple[RetryStep, ...] = (
+        RetryStep(delay=timedelta(hours=2)),
+        RetryStep(next_working_day=True),
+        RetryStep(delay=timedelta(days=3)),
+    )
+    work_start: time = time(9, 0)
+    work_end: time = time(19, 0)
+    work_days: frozenset[int] = frozenset(range(5))  # Monday = 0
+    briefing_days_before: int = 1
+    debrief_days_after: int = 1
+    timezone: tzinfo = FIRM_TIMEZONE
+
+    def period_for(self, contract: Contract, client: Client) -> timedelta:
+        """The contract's own period, else the topic's, else the firm's."""
+        if contract.call_period_days:
+            return timedelta(days=contract.call_period_days)
+        if client.topic and client.topic in self.topic_period_days:
+            return timedelta(days=self.topic_period_days[client.topic])
+        return timedelta(days=self.period_days)
+
+    def is_working_time(self, at: datetime) -> bool:
+        local = at.astimezone(self.timezone)
+        return local.weekday() in self.work_days and self.work_start <= local.time() < self.work_end
+
+    def next_work_start(self, after: datetime) -> datetime:
+        """The start of the first working day after `after`'s day."""
+        day = after.astimezone(self.timezone).date()
+        for _ in range(14):
+            day += timedelta(days=1)
+            if day.weekday() in self.work_days:
+                return datetime.combine(day, self.work_start, tzinfo=self.timezone)
+        raise ValueError("no working day within two weeks: check the working days setting")
+
+    def work_start_on(self, day: date) -> datetime:
+        return datetime.combine(day, self.work_start, tzinfo=self.timezone)
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """What the blocking window shows: the reminder, its client, and an unanswered call of
+    theirs still waiting for the comment that would let it count."""
+
+    reminder: Reminder
+    client: Client
+    waiting_comment_call: Call | None
+    queued: int  # how many more are due after this one
+
+
+@dataclass(frozen=True)
+class LawyerOverdue:
+    employee: Employee
+    overdue: int
+    oldest_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NeglectedClient:
+    client: Client
+    lawyer: Employee
+    last_call_at: datetime | None
+
+
+class ReminderService:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        rules: ReminderRules | None = None,
+        *,
+        now: Clock = utc_now,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self.rules = rules or ReminderRules()
+        self._now = now
+
+    # --- making reminders -------------------------------------------------------------
+
+    async def add_manual(
+        self,
+        *,
+        employee_id: int,
+        client_id: int,
+        due_at: datetime,
+        reason: str,
+        created_by_id: int,
+        contract_id: int | None = None,
+    ) -> Reminder:
+        text = required_text(reason, "О чём напомнить", 500)
+        now = self._now()
+        if not now - timedelta(days=1) <= due_at <= now + timedelta(days=366):
+            raise InvalidInput("Напоминание: не раньше вчерашнего дня и не позже чем через год")
+        async with self._sessionmaker() as session:
+            if await session.get(Client, client_id) is None:
+                raise NoSuchClient()
+            reminder = Reminder(
+                employee_id=employee_id,
+                client_id=client_id,
+                contract_id=contract_id,
+                kind=ReminderKind.manual,
+                reason=text,
+                due_at=due_at,
+                created_by_id=created_by_id,
+                created_at=now,
+            )
+            session.add(reminder)
+            await session.commit()
+        return reminder
+
+    async def generate(self) -> int:
+        """Create the reminders every rule asks for by now; safe to run any number of times.
+
+        Returns how many new reminders were made.
+        """
+        now = self._now()
+        made = 0
+        async with self._sessionmaker() as session:
+            for candidate in await self._cadence_candidates(session, now):
+                made += await _add_once(session, candidate)
+            for candidate in await self._payment_candidates(session, now):
+                made += await _add_once(session, candidate)
+            for candidate in await self._hearing_candidates(session, now):
+                made += await _add_once(session, candidate)
+            await self._cancel_closed(session, now)
+            await session.commit()
+        return made
+
+    async def _cadence_candidates(self, session: AsyncSession, now: datetime) -> list[Reminder]:
+        """Every client with an active contract whose lawyer has not talked to them within
+        the period: the last call counts whichever side made it, if it was answered."""
+        last_call = (
+            select(Call.client_id, Call.employee_id, func.max(Call.started_at).label("at"))
+            .where(Call.answered_at.is_not(None))
+            .group_by(Call.client_id, Call.employee_id)
+            .subquery()
+        )
+        rows = (
+            await session.execute(
+                select(Contract, Client, last_call.c.at)
+                .join(Client, Client.id == Contract.client_id)
+                .outerjoin(
+                    last_call,
+                    and_(
+                        last_call.c.client_id == Contract.client_id,
+                        last_call.c.employee_id == Contract.lawyer_id,
+                    ),
+                )
+                .where(Contract.status == ContractStatus.active)
+                .order_by(Contract.id)
+            )
+        ).all()
+        # One reminder per client and lawyer, under the strictest of their contracts.
+        due: dict[tuple[int, int], tuple[datetime, Contract]] = {}
+        for contract, client, last_at in rows:
+            since = last_at or _start_of(contract, self.rules)
+            due_at = since + self.rules.period_for(contract, client)
+            key = (client.id, contract.lawyer_id)
+            if key not in due or due_at < due[key][0]:
+                due[key] = (due_at, contract)
+        candidates = []
+        for (client_id, lawyer_id), (due_at, contract) in due.items():
+            if due_at > now:
+                continue
+            candidates.append(
+                Reminder(
+                    employee_id=lawyer_id,
+                    client_id=client_id,
+                    contract_id=contract.id,
+                    kind=ReminderKind.cadence,
+                    reason="Плановый звонок: клиенту давно не звонили",
+                    due_at=due_at,
+                    # The period's due date makes the occasion: a call resets it, and
+                    # the next period's reminder is a new occasion.
+                    occasion=f"cadence:{client_id}:{lawyer_id}:{due_at:%Y%m%d}",
+                    created_at=now,
+                )
+            )
+        return candidates
+
+    async def _payment_candidates(self, session: AsyncSession, now: datetime) -> list[Reminder]:
+        """A planned payment falling due today: the lawyer calls the client about it."""
+        today = now.astimezone(self.rules.timezone).date()
+        rows = (
+            await session.execute(
+                select(PlannedPayment, Contract)
+                .join(Contract, Contract.id == PlannedPayment.contract_id)
+                .where(
+                    PlannedPayment.due_on <= today,
+                    PlannedPayment.due_on >= today - timedelta(days=7),
+                    Contract.status == ContractStatus.active,
+                )
+            )
+        ).all()
+        return [
+            Reminder(
+                employee_id=contract.lawyer_id,
+                client_id=contract.client_id,
+                contract_id=contract.id,
+                kind=ReminderKind.payment,
+                reason=f"Платёж по договору № {contract.number} по плану {planned.due_on:%d.%m.%Y}",
+                due_at=self.rules.work_start_on(planned.due_on),
+                occasion=f"payment:{planned.id}",
+                created_at=now,
+            )
+            for planned, contract in rows
+        ]
+
+    async def _hearing_candidates(self, session: AsyncSession, now: datetime) -> list[Reminder]:
+        """The representative calls the client before a hearing, and again after it."""
+        before = timedelta(days=self.rules.briefing_days_before)
+        after = timedelta(days=self.rules.debrief_days_after)
+        rows = (
+            await session.execute(
+                select(Hearing, Contract)
+                .join(Contract, Contract.id == Hearing.contract_id)
+                .where(
+                    Hearing.starts_at <= now + before + timedelta(days=1),
+                    Hearing.starts_at >= now - after - timedelta(days=7),
+                )
+            )
+        ).all()
+        candidates = []
+        for hearing, contract in rows:
+            local_start = hearing.starts_at.astimezone(self.rules.timezone)
+            day = local_start.date()
+            briefing_at = self.rules.work_start_on(day - before)
+            debrief_at = self.rules.work_start_on(day + after)
+            for kind, at, reason in (
+                (ReminderKind.briefing, briefing_at, "Перед заседанием"),
+                (ReminderKind.debrief, debrief_at, "После заседания"),
+            ):
+                if at > now:
+                    continue
+                candidates.append(
+                    Reminder(
+                        employee_id=hearing.representative_id,
+                        client_id=contract.client_id,
+                        contract_id=contract.id,
+                        kind=kind,
+                        reason=f"{reason} {local_start:%d.%m.%Y %H:%M}, {hearing.court}, "
+                        f"дело {hearing.case_number}",
+                        due_at=at,
+                        occasion=f"{kind.value}:{hearing.id}",
+                        created_at=now,
+                    )
+                )
+        return candidates
+
+    async def _cancel_closed(self, session: AsyncSession, now: datetime) -> None:
+        """Cadence and payment reminders of contracts no longer active have nothing to ask."""
+        stale = await session.scalars(
+            select(Reminder)
+            .join(Contract, Contract.id == Reminder.contract_id)
+            .where(
+                Reminder.status == ReminderStatus.open,
+                Reminder.kind.in_([ReminderKind.cadence, ReminderKind.payment]),
+                Contract.status != ContractStatus.active,
+            )
+        )
+        for reminder in stale:
+            reminder.status = ReminderStatus.cancelled
+            reminder.done_at = now
+
+    # --- the blocking window ------------------------------------------------------------
+
+    async def due_for(self, employee_id: int) -> DueReminder | None:
+        """The reminder the employee must deal with now, marked as shown; None outside their
+        working hours or when nothing is due. Settles what real calls have satisfied first."""
+        now = self._now()
+        await self.settle(employee_id)
+        if not self.rules.is_working_time(now):
+            return None
+        async with self._sessionmaker() as session:
+            due = list(
+                await session.scalars(
+                    select(Reminder)
+                    .where(
+                        Reminder.employee_id == employee_id,
+                        Reminder.status == ReminderStatus.open,
+                        Reminder.due_at <= now,
+                    )
+                    .order_by(Reminder.due_at, Reminder.id)
+                    .limit(50)
+                )
+            )
+            if not due:
+                return None
+            first = due[0]
+            if first.shown_at is None:
+                first.shown_at = now
+                await session.commit()
+            client = await session.get(Client, first.client_id)
+            assert client is not None  # a foreign key
+            waiting = await session.scalar(
+                select(Call)
+                .where(
+                    Call.employee_id == employee_id,
+                    Call.client_id == first.client_id,
+                    Call.started_at >= first.shown_at,
+                    Call.ended_at.is_not(None),
+                    Call.answered_at.is_(None),
+                    Call.comment.is_(None),
+                )
+                .order_by(Call.started_at.desc())
+                .limit(1)
+            )
+            return DueReminder(first, client, waiting, len(due) - 1)
+
+    async def settle(self, employee_id: int) -> list[Reminder]:
+        """Close the employee's open reminders that a real call satisfies: a call by them
+        with the client (either way) after the reminder was shown (or fell due), answered;
+        or unanswered after ringing long enough and commented, which also books a retry
+        on the ladder or, past its last rung, escalates to the employee's head."""
+        now = self._now()
+        settled = []
+        async with self._sessionmaker() as session:
+            reminders = list(
+                await session.scalars(
+                    select(Reminder).where(
+                        Reminder.employee_id == employee_id,
+                        Reminder.status == ReminderStatus.open,
+                        Reminder.due_at <= now,
+                    )
+                )
+            )
+            for reminder in reminders:
+                since = reminder.shown_at or reminder.due_at
+                calls = list(
+                    await session.scalars(
+                        select(Call)
+                        .where(
+                            Call.employee_id == employee_id,
+                            Call.client_id == reminder.client_id,
+                            Call.started_at >= since,
+                            Call.ended_at.is_not(None),
+                            or_(
+                                Call.answered_at.is_not(None),
+                                and_(
+                                    Call.direction == CallDirection.outbound,
+                                    Call.comment.is_not(None),
+                                ),
+                            ),
+                        )
+                        .order_by(Call.answered_at.is_(None), Call.started_at)
+                    )
+                )
+                call = next((c for c in calls if self._counts(c)), None)
+                if call is None:
+                    continue
+                reminder.status = ReminderStatus.done
+                reminder.done_at = now
+                reminder.call_id = call.id
+                settled.append(reminder)
+                if call.answered_at is None:
+                    await self._retry_or_escalate(session, reminder, call, now)
+            await session.commit()
+        return settled
+
+    def _counts(self, call: Call) -> bool:
+        if call.answered_at is not None:
+            return True
+        assert call.ended_at is not None
+        rang = (call.ended_at - call.started_at).total_seconds()
+        return rang >= self.rules.min_ring_seconds and bool((call.comment or "").strip())
+
+    async def _retry_or_escalate(
+        self, session: AsyncSession, reminder: Reminder, call: Call, now: datetime
+    ) -> None:
+        ladder = self.rules.retry_ladder
+        if reminder.attempt < len(ladder):
+            step = ladder[reminder.attempt]
+            if step.next_working_day:
+                due_at = self.rules.next_work_start(now)
+            else:
+                assert step.delay is not None
+                due_at = now + step.delay
+            session.add(
+                Reminder(
+                    employee_id=reminder.employee_id,
+                    client_id=reminder.client_id,
+                    contract_id=reminder.contract_id,
+                    kind=ReminderKind.retry,
+                    reason=f"Клиент не ответил ({reminder.reason})",
+                    due_at=due_at,
+                    attempt=reminder.attempt + 1,
+                    created_at=now,
+                )
+            )
+            return
+        # The ladder is used up: the client is out of reach, and the head must know.
+        reminder.status = ReminderStatus.escalated
+
+    # --- oversight ----------------------------------------------------------------------
+
+    async def of_employee(
+        self, employee_id: int, *, limit: int = 200
+    ) -> list[tuple[Reminder, Client]]:
+        """The employee's open reminders (due first, then upcoming), with the client."""
+        async with self._sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(Reminder, Client)
+                    .join(Client, Client.id == Reminder.client_id)
+                    .where(
+                        Reminder.employee_id == employee_id,
+                        Reminder.status == ReminderStatus.open,
+                    )
+                    .order_by(Reminder.due_at)
+                    .limit(limit)
+                )
+            ).all()
+        return [(reminder, client) for reminder, client in rows]
+
+    async def overdue_by_employee(self) -> list[LawyerOverdue]:
+        """Per employee: open reminders past due, and since when the oldest waits."""
+        now = self._now()
+        async with self._sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(Employee, func.count(Reminder.id), func.min(Reminder.due_at))
+                    .join(Reminder, Reminder.employee_id == Employee.id)
+                    .where(Reminder.status == ReminderStatus.open, Reminder.due_at <= now)
+                    .group_by(Employee.id)
+                    .order_by(func.count(Reminder.id).desc())
+                )
+            ).all()
+        return [LawyerOverdue(employee, count, oldest) for employee, count, oldest in rows]
+
+    async def neglected_clients(self, *, limit: int = 200) -> list[NeglectedClient]:
+        """Clients with an active contract nobody has talked to for longer than the period."""
+        now = self._now()
+        last_call = (
+            select(Call.client_id, func.max(Call.started_at).label("at"))
+            .where(Call.answered_at.is_not(None))
+            .group_by(Call.client_id)
+            .subquery()
+        )
+        async with self._sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(Contract, Client, Employee, last_call.c.at)
+                    .join(Client, Client.id == Contract.client_id)
+                    .join(Employee, Employee.id == Contract.lawyer_id)
+                    .outerjoin(last_call, last_call.c.client_id == Contract.client_id)
+                    .where(Contract.status == ContractStatus.active)
+                    .order_by(last_call.c.at.is_not(None), last_call.c.at)
+                )
+            ).all()
+        seen: set[int] = set()
+        neglected = []
+        for contract, client, lawyer, last_at in rows:
+            if client.id in seen:
+                continue
+            since = last_at or _start_of(contract, self.rules)
+            if since + self.rules.period_for(contract, client) <= now:
+                seen.add(client.id)
+                neglected.append(NeglectedClient(client, lawyer, last_at))
+            if len(neglected) >= limit:
+                break
+        return neglected
+
+    async def history(
+        self, *, employee_id: int | None = None, limit: int = 200
+    ) -> list[tuple[Reminder, Client, Employee, Call | None]]:
+        """Closed reminders: shown when, settled by which call, how long it took."""
+        async with self._sessionmaker() as session:
+            statement = (
+                select(Reminder, Client, Employee, Call)
+                .join(Client, Client.id == Reminder.client_id)
+                .join(Employee, Employee.id == Reminder.employee_id)
+                .outerjoin(Call, Call.id == Reminder.call_id)
+                .where(Reminder.status != ReminderStatus.open)
+                .order_by(Reminder.done_at.desc())
+                .limit(limit)
+            )
+            if employee_id is not None:
+                statement = statement.where(Reminder.employee_id == employee_id)
+            rows = (await session.execute(statement)).all()
+        return [(reminder, client, employee, call) for reminder, client, employee, call in rows]
+
+    async def get(self, reminder_id: int) -> Reminder | None:
+        async with self._sessionmaker() as session:
+            return await session.get(Reminder, reminder_id)
+
+
+def _start_of(contract: Contract, rules: ReminderRules) -> datetime:
+    """A contract never called about counts from its signing (the firm's day start)."""
+    day = contract.signed_on or contract.created_at.astimezone(rules.timezone).date()
+    return datetime.combine(day, time(0, 0), tzinfo=rules.timezone)
+
+
+async def _add_once(session: AsyncSession, candidate: Reminder) -> int:
+    """Insert unless its occasion is already there (in a savepoint: a race loses quietly)."""
+    exists = await session.scalar(
+        select(Reminder.id).where(Reminder.occasion == candidate.occasion)
+    )
+    if exists is not None:
+        return 0
+    try:
+        async with session.begin_nested():
+            session.add(candidate)
+    except IntegrityError:
+        return 0
+    return 1
+
+
+def parse_topic_periods(text: str) -> dict[str, int]:
+    """ "банкротство=14; ДТП=21" → {"банкротство": 14, "ДТП": 21}."""
+    periods: dict[str, int] = {}
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        topic, sep, days = part.partition("=")
+        if not sep or not days.strip().isdigit() or int(days) <= 0 or not topic.strip():
+            raise ValueError(f"{part.strip()!r}: expected topic=days, e.g. банкротство=14")
+        periods[topic.strip()] = int(days)
+    return periods
+
+
+def parse_ladder(text: str) -> tuple[RetryStep, ...]:
+    return tuple(RetryStep.parse(step) for step in text.split(",") if step.strip())
+
+
+def parse_work_days(text: str) -> frozenset[int]:
+    """ "1-5" (Monday to Friday) or "1,2,3,4,5,6" → weekday numbers counted from 0."""
+    days: set[int] = set()
+    for part in text.split(","):
+        first, sep, last = part.strip().partition("-")
+        if not first.isdigit() or (sep and not last.isdigit()):
+            raise ValueError(f"{part.strip()!r}: expected 1-5 or 1,2,3 (1 is Monday)")
+        start, end = int(first), int(last) if sep else int(first)
+        if not 1 <= start <= end <= 7:
+            raise ValueError(f"{part.strip()!r}: days are 1 (Monday) to 7 (Sunday)")
+        days.update(range(start - 1, end))
+    return frozenset(days)
+
+
+def parse_hours(text: str) -> tuple[time, time]:
+    """ "09:00-19:00" → (09:00, 19:00); "00:00-24:00" means the whole day."""
+    start_text, sep, end_text = text.partition("-")
+    try:
+        start = datetime.strptime(start_text.strip(), "%H:%M").time()
+        end = (
+            time.max
+            if end_text.strip() == "24:00"
+            else datetime.strptime(end_text.strip(), "%H:%M").time()
+        )
+    except ValueError:
+        raise ValueError(f"{text!r}: expected HH:MM-HH:MM, e.g. 09:00-19:00") from None
+    if not sep or start >= end:
+        raise ValueError(f"{text!r}: the end of the working day must be after its start")
+    return start, end

@@ -1,0 +1,206 @@
+"""Reminders in the browser: the window that blocks until a real call, the lists, the schedule."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from crm.errors import CrmError
+from crm.events import CallEnded
+from crm.formatting import FIRM_TIMEZONE, format_datetime
+from crm.permissions import Action, may, scope_of
+from web.access import authorise, owner_of
+from web.clients import client_for
+from web.filters import parse_date, parse_id
+from web.i18n import gettext as _
+from web.keys import SERVICES
+from web.live import HUB
+from web.render import current_user, render
+from web.visits import parse_time
+
+log = logging.getLogger(__name__)
+GENERATE_EVERY_SECONDS = 60.0
+
+
+async def due_reminder(request: web.Request) -> web.StreamResponse:
+    """The reminder the window must show now (JSON), or `{"reminder": null}`.
+
+    The server decides: asking marks the reminder as shown, and only a call that starts
+    after that (found in the call records) takes it away.
+    """
+    user = current_user(request)
+    assert user is not None
+    services = request.app[SERVICES]
+    due = await services.reminders.due_for(user.employee.id)
+    if due is None:
+        body: dict[str, Any] = {"reminder": None}
+    else:
+        reminder, client = due.reminder, due.client
+        body = {
+            "reminder": {
+                "id": reminder.id,
+                "kind": reminder.kind.value,
+                "reason": reminder.reason,
+                "due": format_datetime(reminder.due_at),
+                "client": {
+                    "id": client.id,
+                    "code": client.code,
+                    "name": client.full_name,
+                    "url": f"/clients/{client.id}",
+                },
+                "can_call": bool(user.employee.sip_extension)
+                and scope_of(user.employee.role, Action.call_client) is not None,
+                "waiting_comment_call": due.waiting_comment_call.id
+                if due.waiting_comment_call
+                else None,
+                "queued": due.queued,
+            }
+        }
+    response = web.json_response(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def dismiss(request: web.Request) -> web.StreamResponse:
+    """Asking to close a reminder: granted only when a real call has settled it.
+
+    There is no other way out; a request without the call behind it is refused and
+    journaled as such.
+    """
+    user = current_user(request)
+    assert user is not None
+    services = request.app[SERVICES]
+    reminder_id = parse_id(request.match_info["reminder_id"], _("Напоминание")) or 0
+    reminder = await services.reminders.get(reminder_id)
+    if reminder is None or reminder.employee_id != user.employee.id:
+        await services.journal.record(
+            user.employee.id,
+            "reminder_dismiss",
+            object_type="reminder",
+            object_id=reminder_id,
+            allowed=False,
+        )
+        raise web.HTTPNotFound(text=_("Напоминание не найдено"))
+    await services.reminders.settle(user.employee.id)
+    reminder = await services.reminders.get(reminder_id)
+    assert reminder is not None
+    settled = reminder.status.value != "open"
+    await services.journal.record(
+        user.employee.id,
+        "reminder_dismiss",
+        object_type="reminder",
+        object_id=reminder_id,
+        allowed=settled,
+        detail=None if settled else "no call behind the request",
+    )
+    if not settled:
+        raise web.HTTPConflict(text=_("Напоминание закроется само, когда вы позвоните клиенту."))
+    return web.json_response({"closed": True})
+
+
+async def add_reminder(request: web.Request) -> web.StreamResponse:
+    """A reminder set by hand on a client: who must call, when, about what."""
+    user, client = await client_for(request, Action.view_client)
+    owner = await owner_of(request, lawyer_id=client.lawyer_id, client_id=client.id)
+    await authorise(
+        request,
+        Action.set_reminder,
+        refusal=_("Нет права ставить напоминания по этому клиенту"),
+        owner_id=owner,
+        object_type="client",
+        object_id=client.id,
+    )
+    form = await request.post()
+    day = parse_date(str(form.get("day", ""))[:20])
+    if day is None:
+        raise web.HTTPBadRequest(text=_("Дата напоминания не указана"))
+    at = datetime.combine(day, parse_time(str(form.get("time", ""))[:10]), tzinfo=FIRM_TIMEZONE)
+    # The one who calls is the client's lawyer (or the one setting it, if they have none).
+    employee_id = client.lawyer_id or user.employee.id
+    try:
+        await request.app[SERVICES].reminders.add_manual(
+            employee_id=employee_id,
+            client_id=client.id,
+            due_at=at,
+            reason=str(form.get("reason", ""))[:2000],
+            created_by_id=user.employee.id,
+        )
+    except CrmError as error:
+        raise web.HTTPBadRequest(text=error.message) from None
+    raise web.HTTPSeeOther(location=f"/clients/{client.id}")
+
+
+async def reminder_list(request: web.Request) -> web.StreamResponse:
+    """One's own reminders; for the director and heads also who is overdue, which clients
+    nobody has called for too long, and how quickly reminders turned into calls."""
+    user = current_user(request)
+    assert user is not None
+    services = request.app[SERVICES]
+    role, me = user.employee.role, user.employee.id
+    oversee = scope_of(role, Action.oversee_reminders) is not None
+    await services.journal.record(me, "view_reminders", allowed=True)
+    context: dict[str, Any] = {
+        "mine": await services.reminders.of_employee(me),
+        "oversee": oversee,
+        "can_set": may(role, Action.set_reminder, owner_id=me, employee_id=me),
+    }
+    if oversee:
+        context["overdue"] = await services.reminders.overdue_by_employee()
+        context["neglected"] = await services.reminders.neglected_clients(limit=100)
+        context["history"] = await services.reminders.history(limit=100)
+    else:
+        context["history"] = await services.reminders.history(employee_id=me, limit=50)
+    return render(request, "reminders.html", context)
+
+
+async def reminder_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: makes due reminders every minute, and tells a browser to look again
+    as soon as a call of its employee ends (the window then closes within a second)."""
+    services = app[SERVICES]
+
+    async def generate() -> None:
+        while True:
+            try:
+                made = await services.reminders.generate()
+                if made:
+                    log.info("reminders: %d new", made)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reminders could not be generated")
+            await asyncio.sleep(GENERATE_EVERY_SECONDS)
+
+    async def on_call_end() -> None:
+        async with services.bus.subscribe(CallEnded) as queue:
+            while True:
+                event = await queue.get()
+                try:
+                    if not isinstance(event, CallEnded):
+                        continue
+                    call = await services.calls.get_call(event.linkedid)
+                    if call is None or call.employee_id is None:
+                        continue
+                    await services.reminders.settle(call.employee_id)
+                    await app[HUB].send(call.employee_id, {"type": "reminders"})
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("reminders could not be settled after a call")
+
+    tasks = [
+        asyncio.create_task(generate(), name="reminders-generate"),
+        asyncio.create_task(on_call_end(), name="reminders-calls"),
+    ]
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass

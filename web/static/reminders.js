@@ -1,0 +1,105 @@
+// The reminder window: stays over the workspace until the server says a real call settled it.
+(function () {
+  "use strict";
+  var backdrop = document.getElementById("reminder-window");
+  if (!backdrop) { return; }
+  var current = null;
+  var timer = null;
+  var token = (document.querySelector("input[name=csrf_token]") || {}).value || "";
+
+  function byId(id) { return document.getElementById(id); }
+
+  function post(url, fields) {
+    var body = new URLSearchParams(fields || {});
+    body.set("csrf_token", token);
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" },
+    });
+  }
+
+  function render(reminder) {
+    current = reminder;
+    byId("reminder-reason").textContent = reminder.reason;
+    var link = byId("reminder-client");
+    link.textContent = reminder.client.name;
+    link.href = reminder.client.url;
+    byId("reminder-code").textContent = reminder.client.code;
+    byId("reminder-due").textContent = reminder.due;
+    byId("reminder-call").hidden = !reminder.can_call;
+    byId("reminder-comment").hidden = !reminder.waiting_comment_call;
+    var queued = byId("reminder-queued");
+    queued.hidden = !reminder.queued;
+    queued.querySelector("span").textContent = String(reminder.queued);
+    backdrop.dataset.reminder = String(reminder.id);
+    if (backdrop.hidden) {
+      backdrop.hidden = false;
+      document.body.classList.add("reminder-open");
+      byId("reminder-call").focus();
+    }
+  }
+
+  function close() {
+    current = null;
+    backdrop.hidden = true;
+    delete backdrop.dataset.reminder;
+    document.body.classList.remove("reminder-open");
+    byId("reminder-calling").hidden = true;
+    byId("reminder-refusal").hidden = true;
+  }
+
+  function check() {
+    fetch("/reminders/due", { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) {
+        if (!body) { return; }
+        if (body.reminder) { render(body.reminder); } else if (current) { close(); }
+      })
+      .catch(function () { /* the next tick tries again */ })
+      .then(schedule);
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    // While the window is open the server is asked every second, so it closes within one.
+    timer = setTimeout(check, current ? 1000 : 30000);
+  }
+
+  byId("reminder-call").addEventListener("click", function () {
+    if (!current) { return; }
+    byId("reminder-calling").hidden = false;
+    post("/clients/" + current.client.id + "/call");
+  });
+
+  byId("reminder-dismiss").addEventListener("click", function () {
+    if (!current) { return; }
+    post("/reminders/" + current.id + "/dismiss").then(function (response) {
+      if (response.ok) { check(); return; }
+      return response.text().then(function (text) {
+        var refusal = byId("reminder-refusal");
+        refusal.textContent = text;
+        refusal.hidden = false;
+      });
+    });
+  });
+
+  byId("reminder-comment").addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!current || !current.waiting_comment_call) { return; }
+    var comment = event.target.elements.comment.value;
+    post("/calls/" + current.waiting_comment_call + "/comment", { comment: comment })
+      .then(function () { event.target.reset(); check(); });
+  });
+
+  // No way around it: Escape does nothing, and clicks outside the window reach nothing.
+  document.addEventListener("keydown", function (event) {
+    if (current && event.key === "Escape") { event.preventDefault(); event.stopPropagation(); }
+  }, true);
+  backdrop.addEventListener("click", function (event) {
+    if (event.target === backdrop) { event.preventDefault(); event.stopPropagation(); }
+  });
+  document.addEventListener("lexcrm:reminders", check);
+  check();
+})();

@@ -173,12 +173,15 @@ class ReminderService:
         now = self._now()
         made = 0
         async with self._sessionmaker() as session:
-            for candidate in await self._cadence_candidates(session, now):
-                made += await _add_once(session, candidate)
-            for candidate in await self._payment_candidates(session, now):
-                made += await _add_once(session, candidate)
-            for candidate in await self._hearing_candidates(session, now):
-                made += await _add_once(session, candidate)
+            candidates = [
+                *await self._cadence_candidates(session, now),
+                *await self._payment_candidates(session, now),
+                *await self._hearing_candidates(session, now),
+            ]
+            existing = await _existing_occasions(session, [c.occasion or "" for c in candidates])
+            for candidate in candidates:
+                if candidate.occasion not in existing:
+                    made += await _add_once(session, candidate)
             await self._cancel_closed(session, now)
             await session.commit()
         return made
@@ -547,13 +550,24 @@ def _start_of(contract: Contract, rules: ReminderRules) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=rules.timezone)
 
 
+async def _existing_occasions(session: AsyncSession, occasions: list[str]) -> set[str]:
+    """Which of these occasions already have their reminder (asked in chunks: SQLite
+    limits the number of parameters of one statement)."""
+    found: set[str] = set()
+    for start in range(0, len(occasions), 500):
+        chunk = occasions[start : start + 500]
+        found.update(
+            occasion
+            for occasion in await session.scalars(
+                select(Reminder.occasion).where(Reminder.occasion.in_(chunk))
+            )
+            if occasion
+        )
+    return found
+
+
 async def _add_once(session: AsyncSession, candidate: Reminder) -> int:
-    """Insert unless its occasion is already there (in a savepoint: a race loses quietly)."""
-    exists = await session.scalar(
-        select(Reminder.id).where(Reminder.occasion == candidate.occasion)
-    )
-    if exists is not None:
-        return 0
+    """Insert in a savepoint: if another process made it meanwhile, the race loses quietly."""
     try:
         async with session.begin_nested():
             session.add(candidate)

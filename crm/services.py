@@ -27,7 +27,16 @@ from crm.formatting import FIRM_TIMEZONE as FIRM_TIMEZONE  # re-exported: older 
 from crm.formatting import search_key
 from crm.inputs import optional_text as _optional_text
 from crm.inputs import required_text as _required_text
-from crm.models import Client, ClientPhone, ClientStatus, Employee, WebSession, utc_now
+from crm.models import (
+    Client,
+    ClientPhone,
+    ClientStatus,
+    Contract,
+    Employee,
+    Hearing,
+    WebSession,
+    utc_now,
+)
 from crm.passwords import (
     check_password_strength,
     dummy_password_hash,
@@ -327,6 +336,7 @@ class ClientService:
         topic: str = "",
         status: ClientStatus | None = None,
         lawyer_id: int | None = None,
+        represented_by: int | None = None,
         limit: int = 200,
     ) -> tuple[list[tuple[Client, Employee | None]], int]:
         """The clients tab: by first-contact period, topic, status ("заключка"), lawyer and
@@ -345,6 +355,13 @@ class ClientService:
             condition = condition & (Client.status == status)
         if lawyer_id is not None:
             condition = condition & (Client.lawyer_id == lawyer_id)
+        if represented_by is not None:
+            # A court representative's clients: those in whose cases they go to court.
+            condition = condition & Client.id.in_(
+                select(Contract.client_id)
+                .join(Hearing, Hearing.contract_id == Contract.id)
+                .where(Hearing.representative_id == represented_by)
+            )
         async with self._sessionmaker() as session:
             total = await session.scalar(select(func.count()).select_from(Client).where(condition))
             rows = (

@@ -213,7 +213,8 @@ async def client_search(request: web.Request) -> web.StreamResponse:
     except ValueError:
         raise web.HTTPBadRequest(text=_("Неверный статус клиента")) from None
     code = text.casefold().removeprefix("c")
-    if code.isdigit():
+    representative = own and user.employee.role is Role.court_representative
+    if code.isdigit() and not representative:
         found = await services.clients.search_clients(text, lawyer_id=employee if own else None)
         rows: list[tuple[Client, Employee | None]] = [(c, None) for c in found]
         total = len(rows)
@@ -224,7 +225,8 @@ async def client_search(request: web.Request) -> web.StreamResponse:
             came_to=period.day_to,
             topic=query.get("topic", "")[:200],
             status=status,
-            lawyer_id=employee,
+            lawyer_id=None if representative else employee,
+            represented_by=employee if representative else None,
         )
     employees = await services.employees.list_employees()
     return render(

@@ -38,6 +38,9 @@ TABS = (
     Tab("/plan", N_("План поступлений"), Action.view_plan),
     Tab("/courts", N_("Суды"), Action.view_hearings),
     Tab("/reports", N_("Статистика"), Action.view_statistics),
+    Tab("/call-statistics", N_("Статистика звонков"), Action.view_call_statistics),
+    Tab("/listening-queue", N_("Прослушать"), Action.view_listening_queue),
+    Tab("/transcripts/search", N_("Поиск по разговорам"), Action.search_transcripts),
     Tab("/reminders", N_("Напоминания"), None),
     Tab("/journal", N_("Журнал"), Action.view_journal),
     Tab("/staff", N_("Сотрудники"), Action.manage_staff),
@@ -115,6 +118,9 @@ async def _panels(services: WebServices, me: Employee) -> dict[str, Any]:
         )
     if scope_of(role, Action.view_callbacks) is not None:
         panels["callbacks"] = len(await services.calls.open_callbacks())
+    if services.conversations is not None and role in {Role.director, Role.call_centre_head}:
+        # Clients who spoke of ending the contract, asking money back, complaining.
+        panels["at_risk"] = (await services.conversations.contracts_at_risk())[:20]
     if role is Role.administrator:
         panels["employees"] = await services.employees.list_employees()
     if role in {Role.reception, Role.lawyer}:

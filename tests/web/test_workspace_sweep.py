@@ -281,3 +281,34 @@ def _assert_no_canary(page: str) -> None:
         national = number.removeprefix("+7")
         for form in (national, "7" + national, "8" + national):
             assert form not in digits, form
+
+
+async def test_a_court_representative_finds_the_clients_of_their_cases_only(
+    new_client: ClientFactory, web_services: WebServices, lawyer: Employee
+) -> None:
+    services = web_services
+    representative = await services.employees.create_employee(
+        "rep", "Защитник Один", Role.court_representative, PASSWORD
+    )
+    mine = await services.clients.add_client("Сидоров Мой", [], lawyer_id=lawyer.id)
+    theirs = await services.clients.add_client("Сидоров Чужой", [], lawyer_id=lawyer.id)
+    contract = await services.contracts.add_contract(
+        client_id=mine.id, lawyer_id=lawyer.id, number="R-1", amount="1", essence="дело"
+    )
+    await services.hearings.schedule(
+        contract.id,
+        court="Районный суд",
+        case_number="2-7/2026",
+        starts_at=datetime.now(UTC) + timedelta(days=3),
+        representative_id=representative.id,
+        by_employee_id=representative.id,
+    )
+    browser = await new_client()
+    await log_in(browser, "rep", PASSWORD)
+    page = await (await browser.get("/clients", params={"q": "сидоров"})).text()
+    assert "Сидоров Мой" in page and "Сидоров Чужой" not in page
+    page = await (await browser.get("/clients", params={"q": theirs.code})).text()
+    assert "Сидоров Чужой" not in page
+    assert (await browser.get(f"/clients/{mine.id}")).status == 200
+    assert (await browser.get(f"/clients/{theirs.id}")).status == 403
+    assert (await browser.get(f"/contracts/{contract.id}")).status == 200

@@ -16,6 +16,7 @@ from crm.conversations import ConversationService
 from crm.models import TranscriptionStatus
 from lexcrm.settings import Settings
 from lexcrm.wiring import build_worker, open_core
+from recordings.transcriber import ModelUnavailable
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT = 10.0
@@ -25,7 +26,12 @@ BAR_WIDTH = 30
 async def run_worker(settings: Settings) -> int:
     """`lexcrm worker`: take transcription jobs until SIGTERM or Ctrl+C."""
     async with open_core(settings) as core:
-        worker = await asyncio.to_thread(build_worker, settings, core)
+        try:
+            worker = await asyncio.to_thread(build_worker, settings, core)
+        except ModelUnavailable as error:
+            # Calls are still recorded and encrypted; they wait in the queue for a model.
+            log.error("распознавание речи не запущено: %s", error)
+            return 3
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -41,12 +47,16 @@ async def transcribe_since(settings: Settings, since: date, out: TextIO = sys.st
     """`lexcrm transcribe --since DATE`: queue those calls again and do them here, showing
     progress; other workers running meanwhile share the batch."""
     async with open_core(settings) as core:
+        try:
+            worker = await asyncio.to_thread(build_worker, settings, core)
+        except ModelUnavailable as error:
+            print(error, file=out)
+            return 3
         started = datetime.combine(since, datetime.min.time(), tzinfo=UTC)
         ids = await core.conversations.requeue_since(started)
         if not ids:
             print("Нет записей звонков за этот период.", file=out)
             return 0
-        worker = await asyncio.to_thread(build_worker, settings, core)
         async with asyncio.TaskGroup() as tasks:
             work = tasks.create_task(worker.run(), name="transcription-batch")
             try:

@@ -33,6 +33,7 @@ from crm.reminders import (
     parse_topic_periods,
     parse_work_days,
 )
+from crm.reports import ReportService
 from crm.services import ClientService, EmployeeService, WebSessionService
 from crm.staff import StaffService
 from crm.visits import VisitService
@@ -169,6 +170,7 @@ def build_web_app(
             call_log=core.call_log,
             staff=core.staff,
             reminders=core.reminders,
+            reports=ReportService(core.sessionmaker),
             telephony_health=telephony_health,
             conversations=core.conversations,
             recordings=core.vault,

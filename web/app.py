@@ -22,6 +22,7 @@ from web import (
     money,
     recordings,
     reminders,
+    reports,
     staff,
     views,
     visits,
@@ -134,6 +135,8 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
             web.get("/transcripts/search", recordings.transcript_search, name="transcripts"),
             web.get("/listening-queue", recordings.listening_queue, name="listening-queue"),
             web.get("/call-statistics", recordings.call_statistics, name="call-statistics"),
+            web.get("/reports", reports.reports_page, name="reports"),
+            web.get("/reports/export", reports.export_report, name="reports-export"),
             web.static("/static", STATIC_DIR, name="static"),
         ]
     )

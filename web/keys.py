@@ -21,6 +21,7 @@ from crm.journal import JournalService
 from crm.models import Employee, WebSession
 from crm.notes import NoteService
 from crm.reminders import ReminderService
+from crm.reports import ReportService
 from crm.services import ClientService, EmployeeService, WebSessionService
 from crm.staff import StaffService
 from crm.visits import VisitService
@@ -72,6 +73,7 @@ class WebServices:
     call_log: CallLogService
     staff: StaffService
     reminders: ReminderService
+    reports: ReportService
     # State of the link to Asterisk, e.g. {"asterisk": "connected"}; empty when no
     # controller runs in this process.
     telephony_health: Callable[[], dict[str, str]] = dict

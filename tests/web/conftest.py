@@ -25,6 +25,7 @@ from crm.masking import AsteriskMaskingSecrets
 from crm.models import Employee
 from crm.notes import NoteService
 from crm.reminders import ReminderRules, ReminderService
+from crm.reports import ReportService
 from crm.roles import Role
 from crm.services import ClientService, EmployeeService, WebSessionService
 from crm.staff import StaffService
@@ -135,6 +136,7 @@ def web_services(
             ReminderRules(work_start=time(0, 0), work_end=time.max, work_days=frozenset(range(7))),
         ),
         staff=StaffService(sessionmaker),
+        reports=ReportService(sessionmaker),
     )
 
 

@@ -70,6 +70,8 @@ ROUTE_RIGHTS: dict[tuple[str, str], str | None] = {
     ("GET", "/transcripts/search"): Action.search_transcripts,
     ("GET", "/listening-queue"): Action.view_listening_queue,
     ("GET", "/call-statistics"): Action.view_call_statistics,
+    ("GET", "/reports"): Action.view_statistics,
+    ("GET", "/reports/export"): Action.export_reports,
 }
 
 
@@ -144,6 +146,8 @@ async def test_each_job_gets_exactly_its_rights_on_own_and_others_objects(
         (Action.view_journal, "/journal"),
         (Action.view_contracts, "/contracts"),
         (Action.view_client, "/clients?q=Клиент"),
+        (Action.view_statistics, "/reports"),
+        (Action.export_reports, "/reports/export?kind=funnel&format=csv"),
     ):
         response = await browser.get(path, allow_redirects=False)
         expected = scope_of(role, action) is not None

@@ -539,6 +539,28 @@ class ReminderService:
             rows = (await session.execute(statement)).all()
         return [(reminder, client, employee, call) for reminder, client, employee, call in rows]
 
+    async def escalated_to(
+        self, head_id: int, *, days: int = 30
+    ) -> list[tuple[Reminder, Client, Employee]]:
+        """Clients the head's people could not reach through the whole ladder lately."""
+        since = self._now() - timedelta(days=days)
+        async with self._sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(Reminder, Client, Employee)
+                    .join(Client, Client.id == Reminder.client_id)
+                    .join(Employee, Employee.id == Reminder.employee_id)
+                    .where(
+                        Employee.head_id == head_id,
+                        Reminder.status == ReminderStatus.escalated,
+                        Reminder.done_at >= since,
+                    )
+                    .order_by(Reminder.done_at.desc())
+                    .limit(100)
+                )
+            ).all()
+        return [(reminder, client, employee) for reminder, client, employee in rows]
+
     async def get(self, reminder_id: int) -> Reminder | None:
         async with self._sessionmaker() as session:
             return await session.get(Reminder, reminder_id)

@@ -121,6 +121,8 @@ async def _panels(services: WebServices, me: Employee) -> dict[str, Any]:
     if services.conversations is not None and role in {Role.director, Role.call_centre_head}:
         # Clients who spoke of ending the contract, asking money back, complaining.
         panels["at_risk"] = (await services.conversations.contracts_at_risk())[:20]
+    # Whoever heads someone hears of the clients their people could not reach.
+    panels["escalated"] = await services.reminders.escalated_to(me.id)
     if role is Role.administrator:
         panels["employees"] = await services.employees.list_employees()
     if role in {Role.reception, Role.lawyer}:

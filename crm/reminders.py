@@ -430,11 +430,14 @@ class ReminderService:
         ladder = self.rules.retry_ladder
         if reminder.attempt < len(ladder):
             step = ladder[reminder.attempt]
+            # "In two hours" counts from the unanswered call, not from when it was noticed
+            # (a settle may run long after, e.g. at the next login).
+            tried_at = call.ended_at or now
             if step.next_working_day:
-                due_at = self.rules.next_work_start(now)
+                due_at = self.rules.next_work_start(tried_at)
             else:
                 assert step.delay is not None
-                due_at = now + step.delay
+                due_at = tried_at + step.delay
             session.add(
                 Reminder(
                     employee_id=reminder.employee_id,

@@ -371,7 +371,11 @@ class ReminderService:
         """Close the employee's open reminders that a real call satisfies: a call by them
         with the client (either way) after the reminder was shown (or fell due), answered;
         or unanswered after ringing long enough and commented, which also books a retry
-        on the ladder or, past its last rung, escalates to the employee's head."""
+        on the ladder or, past its last rung, escalates to the employee's head.
+
+        A retry waits for the client to be reached: a talk since it was booked (the client
+        calling back, say) settles it even before it falls due; another unanswered try
+        counts only once it is due, like for any reminder."""
         now = self._now()
         settled = []
         async with self._sessionmaker() as session:
@@ -380,25 +384,33 @@ class ReminderService:
                     select(Reminder).where(
                         Reminder.employee_id == employee_id,
                         Reminder.status == ReminderStatus.open,
-                        Reminder.due_at <= now,
+                        or_(Reminder.due_at <= now, Reminder.kind == ReminderKind.retry),
                     )
                 )
             )
             for reminder in reminders:
                 since = reminder.shown_at or reminder.due_at
+                talked_since = (
+                    min(since, reminder.created_at)
+                    if reminder.kind is ReminderKind.retry
+                    else since
+                )
                 calls = list(
                     await session.scalars(
                         select(Call)
                         .where(
                             Call.employee_id == employee_id,
                             Call.client_id == reminder.client_id,
-                            Call.started_at >= since,
                             Call.ended_at.is_not(None),
                             or_(
-                                Call.answered_at.is_not(None),
+                                and_(
+                                    Call.answered_at.is_not(None),
+                                    Call.started_at >= talked_since,
+                                ),
                                 and_(
                                     Call.direction == CallDirection.outbound,
                                     Call.comment.is_not(None),
+                                    Call.started_at >= since,
                                 ),
                             ),
                         )

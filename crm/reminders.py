@@ -308,14 +308,29 @@ class ReminderService:
         return candidates
 
     async def _cancel_closed(self, session: AsyncSession, now: datetime) -> None:
-        """Cadence and payment reminders of contracts no longer active have nothing to ask."""
-        stale = await session.scalars(
-            select(Reminder)
-            .join(Contract, Contract.id == Reminder.contract_id)
+        """Cadence and payment reminders of contracts no longer active have nothing to ask.
+
+        The cadence is per client and lawyer, not per contract: it stays while the client
+        has any active contract with that lawyer (closing the strictest one must not end
+        it, and its occasion would keep a new one from being made).
+        """
+        with_the_lawyer = (
+            select(Contract.id)
             .where(
+                Contract.client_id == Reminder.client_id,
+                Contract.lawyer_id == Reminder.employee_id,
+                Contract.status == ContractStatus.active,
+            )
+            .exists()
+        )
+        closed = select(Contract.id).where(Contract.status != ContractStatus.active)
+        stale = await session.scalars(
+            select(Reminder).where(
                 Reminder.status == ReminderStatus.open,
-                Reminder.kind.in_([ReminderKind.cadence, ReminderKind.payment]),
-                Contract.status != ContractStatus.active,
+                or_(
+                    and_(Reminder.kind == ReminderKind.cadence, ~with_the_lawyer),
+                    and_(Reminder.kind == ReminderKind.payment, Reminder.contract_id.in_(closed)),
+                ),
             )
         )
         for reminder in stale:

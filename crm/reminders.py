@@ -94,6 +94,14 @@ class ReminderRules:
     def work_start_on(self, day: date) -> datetime:
         return datetime.combine(day, self.work_start, tzinfo=self.timezone)
 
+    def working_day_on_or_before(self, day: date) -> date:
+        """`day` if the firm works then, else the last working day before it."""
+        for _ in range(14):
+            if day.weekday() in self.work_days:
+                return day
+            day -= timedelta(days=1)
+        raise ValueError("no working day within two weeks: check the working days setting")
+
 
 @dataclass(frozen=True)
 class DueReminder:
@@ -275,7 +283,8 @@ class ReminderService:
                 select(Hearing, Contract)
                 .join(Contract, Contract.id == Hearing.contract_id)
                 .where(
-                    Hearing.starts_at <= now + before + timedelta(days=1),
+                    # Two weeks of slack: a briefing that falls on a day off moves back.
+                    Hearing.starts_at <= now + before + timedelta(days=15),
                     Hearing.starts_at >= now - after - timedelta(days=7),
                 )
             )
@@ -284,14 +293,22 @@ class ReminderService:
         for hearing, contract in rows:
             local_start = hearing.starts_at.astimezone(self.rules.timezone)
             day = local_start.date()
-            briefing_at = self.rules.work_start_on(day - before)
+            # A Monday hearing is briefed on the Friday, not on a Sunday nobody works.
+            briefing_at = self.rules.work_start_on(
+                self.rules.working_day_on_or_before(day - before)
+            )
             debrief_at = self.rules.work_start_on(day + after)
+            if debrief_at <= hearing.starts_at:
+                # With no days after, the morning of the hearing day precedes the hearing.
+                debrief_at = self.rules.next_work_start(hearing.starts_at)
             for kind, at, reason in (
                 (ReminderKind.briefing, briefing_at, "Перед заседанием"),
                 (ReminderKind.debrief, debrief_at, "После заседания"),
             ):
                 if at > now:
                     continue
+                if kind is ReminderKind.briefing and hearing.starts_at <= now:
+                    continue  # entered after it began: too late to brief the client
                 candidates.append(
                     Reminder(
                         employee_id=hearing.representative_id,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -21,6 +22,7 @@ from crm.models import (
     ContractStatus,
     Employee,
     Hearing,
+    Payment,
     PlannedPayment,
     Reminder,
     ReminderKind,
@@ -191,6 +193,7 @@ class ReminderService:
                 if candidate.occasion not in existing:
                     made += await _add_once(session, candidate)
             await self._cancel_closed(session, now)
+            await _cancel_paid(session, now)
             await session.commit()
         return made
 
@@ -247,7 +250,8 @@ class ReminderService:
         return candidates
 
     async def _payment_candidates(self, session: AsyncSession, now: datetime) -> list[Reminder]:
-        """A planned payment falling due today: the lawyer calls the client about it."""
+        """A planned payment falling due today and not yet paid: the lawyer calls the client
+        about it."""
         today = now.astimezone(self.rules.timezone).date()
         rows = (
             await session.execute(
@@ -260,6 +264,7 @@ class ReminderService:
                 )
             )
         ).all()
+        paid = await _paid_lines(session, {contract.id for _planned, contract in rows})
         return [
             Reminder(
                 employee_id=contract.lawyer_id,
@@ -272,6 +277,7 @@ class ReminderService:
                 created_at=now,
             )
             for planned, contract in rows
+            if planned.id not in paid
         ]
 
     async def _hearing_candidates(self, session: AsyncSession, now: datetime) -> list[Reminder]:
@@ -617,6 +623,55 @@ def _start_of(contract: Contract, rules: ReminderRules) -> datetime:
     """A contract never called about counts from its signing (the firm's day start)."""
     day = contract.signed_on or contract.created_at.astimezone(rules.timezone).date()
     return datetime.combine(day, time(0, 0), tzinfo=rules.timezone)
+
+
+async def _paid_lines(session: AsyncSession, contract_ids: Collection[int]) -> set[int]:
+    """The planned payments of these contracts already paid, by the income plan's rule
+    (crm.finance): payments settle lines in due order, a line is paid once everything
+    received covers it and every earlier line."""
+    paid: set[int] = set()
+    ids = sorted(contract_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        received: dict[int, int] = {
+            contract_id: int(total)
+            for contract_id, total in await session.execute(
+                select(Payment.contract_id, func.sum(Payment.amount_kopecks))
+                .where(Payment.contract_id.in_(chunk))
+                .group_by(Payment.contract_id)
+            )
+        }
+        planned_so_far: dict[int, int] = defaultdict(int)
+        for planned in await session.scalars(
+            select(PlannedPayment)
+            .where(PlannedPayment.contract_id.in_(chunk))
+            .order_by(PlannedPayment.contract_id, PlannedPayment.due_on, PlannedPayment.id)
+        ):
+            planned_so_far[planned.contract_id] += planned.amount_kopecks
+            if received.get(planned.contract_id, 0) >= planned_so_far[planned.contract_id]:
+                paid.add(planned.id)
+    return paid
+
+
+async def _cancel_paid(session: AsyncSession, now: datetime) -> None:
+    """A payment reminder still open when the client has paid has nothing left to ask."""
+    waiting = list(
+        await session.scalars(
+            select(Reminder).where(
+                Reminder.status == ReminderStatus.open,
+                Reminder.kind == ReminderKind.payment,
+                Reminder.contract_id.is_not(None),
+            )
+        )
+    )
+    if not waiting:
+        return
+    paid = await _paid_lines(session, {r.contract_id for r in waiting if r.contract_id})
+    paid_occasions = {f"payment:{line}" for line in paid}
+    for reminder in waiting:
+        if reminder.occasion in paid_occasions:
+            reminder.status = ReminderStatus.cancelled
+            reminder.done_at = now
 
 
 async def _existing_occasions(session: AsyncSession, occasions: list[str]) -> set[str]:

@@ -494,7 +494,10 @@ class ReminderService:
                     client_id=reminder.client_id,
                     contract_id=reminder.contract_id,
                     kind=ReminderKind.retry,
-                    reason=f"Клиент не ответил ({reminder.reason})",
+                    # Said once, however many rungs down: the column holds 500 characters.
+                    reason=reminder.reason
+                    if reminder.kind is ReminderKind.retry
+                    else f"Клиент не ответил ({reminder.reason})"[:500],
                     due_at=due_at,
                     attempt=reminder.attempt + 1,
                     created_at=now,

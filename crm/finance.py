@@ -146,14 +146,45 @@ class FinanceService:
         lines, cumulative = [], 0
         for item in planned:
             cumulative += item.amount_kopecks
-            if received >= cumulative:
-                status = PlanStatus.paid
-            elif item.due_on < today:
-                status = PlanStatus.overdue
-            else:
-                status = PlanStatus.upcoming
-            lines.append(PlanLine(item, status))
+            lines.append(PlanLine(item, _line_status(cumulative, received, item.due_on, today)))
         return lines, payments
+
+    async def _statuses_of(
+        self, session: AsyncSession, contract_ids: list[int]
+    ) -> dict[int, PlanStatus]:
+        """The status of every planned line of these contracts (by line id), as `_plan_in`
+        gives it, in two queries however many contracts there are."""
+        if not contract_ids:
+            return {}
+        received = {
+            contract_id: int(total or 0)
+            for contract_id, total in await session.execute(
+                select(Payment.contract_id, func.sum(Payment.amount_kopecks))
+                .where(Payment.contract_id.in_(contract_ids))
+                .group_by(Payment.contract_id)
+            )
+        }
+        lines = await session.execute(
+            select(
+                PlannedPayment.id,
+                PlannedPayment.contract_id,
+                PlannedPayment.amount_kopecks,
+                PlannedPayment.due_on,
+            )
+            .where(PlannedPayment.contract_id.in_(contract_ids))
+            .order_by(PlannedPayment.contract_id, PlannedPayment.due_on, PlannedPayment.id)
+        )
+        today = self._today()
+        statuses: dict[int, PlanStatus] = {}
+        contract, cumulative = None, 0
+        for line_id, contract_id, amount, due_on in lines:
+            if contract_id != contract:
+                contract, cumulative = contract_id, 0
+            cumulative += amount
+            statuses[line_id] = _line_status(
+                cumulative, received.get(contract_id, 0), due_on, today
+            )
+        return statuses
 
     def _today(self) -> date:
         return self._now().astimezone(FIRM_TIMEZONE).date()
@@ -394,12 +425,8 @@ class FinanceService:
             statement = statement.where(Contract.client_id == client_id)
         async with self._sessionmaker() as session:
             rows = (await session.execute(statement.limit(limit * 3))).all()
-            contract_ids = {row[1].id for row in rows}
-            statuses: dict[int, PlanStatus] = {}
             # A line's status depends on the contract's earlier lines and all its payments.
-            for contract_id in contract_ids:
-                lines, _ = await self._plan_in(session, contract_id)
-                statuses.update({line.planned.id: line.status for line in lines})
+            statuses = await self._statuses_of(session, sorted({row[1].id for row in rows}))
         result = [
             PlanRow(planned, contract, client, lawyer, statuses[planned.id])
             for planned, contract, client, lawyer in rows
@@ -407,6 +434,16 @@ class FinanceService:
         if status is not None:
             result = [row for row in result if row.status is status]
         return result[:limit]
+
+
+def _line_status(cumulative: int, received: int, due_on: date, today: date) -> PlanStatus:
+    """A planned line is paid once everything received covers it and every line due before
+    it (`cumulative`); otherwise overdue once its day has passed, or upcoming."""
+    if received >= cumulative:
+        return PlanStatus.paid
+    if due_on < today:
+        return PlanStatus.overdue
+    return PlanStatus.upcoming
 
 
 @dataclass(frozen=True)

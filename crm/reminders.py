@@ -390,18 +390,27 @@ class ReminderService:
                 await session.commit()
             client = await session.get(Client, first.client_id)
             assert client is not None  # a foreign key
-            waiting = await session.scalar(
+            # Only a call that a comment would make count: the window promises as much.
+            unanswered = await session.scalars(
                 select(Call)
                 .where(
                     Call.employee_id == employee_id,
                     Call.client_id == first.client_id,
+                    Call.direction == CallDirection.outbound,
                     Call.started_at >= first.shown_at,
                     Call.ended_at.is_not(None),
                     Call.answered_at.is_(None),
-                    Call.comment.is_(None),
                 )
                 .order_by(Call.started_at.desc())
-                .limit(1)
+                .limit(20)
+            )
+            waiting = next(
+                (
+                    call
+                    for call in unanswered
+                    if not (call.comment or "").strip() and self._rang_long_enough(call)
+                ),
+                None,
             )
             return DueReminder(first, client, waiting, len(due) - 1)
 
@@ -470,9 +479,12 @@ class ReminderService:
     def _counts(self, call: Call) -> bool:
         if call.answered_at is not None:
             return True
+        return self._rang_long_enough(call) and bool((call.comment or "").strip())
+
+    def _rang_long_enough(self, call: Call) -> bool:
         assert call.ended_at is not None
         rang = (call.ended_at - call.started_at).total_seconds()
-        return rang >= self.rules.min_ring_seconds and bool((call.comment or "").strip())
+        return rang >= self.rules.min_ring_seconds
 
     async def _retry_or_escalate(
         self, session: AsyncSession, reminder: Reminder, call: Call, now: datetime

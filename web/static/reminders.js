@@ -9,6 +9,15 @@
 
   function byId(id) { return document.getElementById(id); }
 
+  // While the window is open the page behind it is inert: the backdrop stops the mouse,
+  // and this stops the keyboard, whose Tab would otherwise walk into the workspace's
+  // links and forms and use them with Enter.
+  function blockBehind(blocked) {
+    Array.prototype.forEach.call(document.body.children, function (element) {
+      if (element !== backdrop && element.tagName !== "SCRIPT") { element.inert = blocked; }
+    });
+  }
+
   function post(url, fields) {
     var body = new URLSearchParams(fields || {});
     body.set("csrf_token", token);
@@ -35,6 +44,7 @@
     queued.querySelector("span").textContent = String(reminder.queued);
     backdrop.dataset.reminder = String(reminder.id);
     if (backdrop.hidden) {
+      blockBehind(true);
       backdrop.hidden = false;
       document.body.classList.add("reminder-open");
       byId("reminder-call").focus();
@@ -44,6 +54,7 @@
   function close() {
     current = null;
     backdrop.hidden = true;
+    blockBehind(false);
     delete backdrop.dataset.reminder;
     document.body.classList.remove("reminder-open");
     byId("reminder-calling").hidden = true;

@@ -555,18 +555,13 @@ class _Queries:
             statement = statement.where(Client.lawyer_id == filters.lawyer_id)
         if filters.operator_id is not None:
             operator = filters.operator_id
+            # Uncorrelated IN rather than EXISTS per client: SQLite answered the EXISTS
+            # through the index on the employee, reading all the operator's calls again for
+            # every client of the cohort (half a minute at 60,000 clients).
             statement = statement.where(
                 or_(
-                    exists(
-                        select(literal(1))
-                        .select_from(Call)
-                        .where(Call.client_id == Client.id, Call.employee_id == operator)
-                    ),
-                    exists(
-                        select(literal(1))
-                        .select_from(Visit)
-                        .where(Visit.client_id == Client.id, Visit.booked_by_id == operator)
-                    ),
+                    Client.id.in_(select(Call.client_id).where(Call.employee_id == operator)),
+                    Client.id.in_(select(Visit.client_id).where(Visit.booked_by_id == operator)),
                 )
             )
         return self._client_cut(statement)

@@ -29,6 +29,7 @@ from crm.models import (
     ReminderStatus,
     utc_now,
 )
+from crm.permissions import Action, scope_of
 
 Clock = Callable[[], datetime]
 
@@ -161,6 +162,18 @@ class ReminderService:
         async with self._sessionmaker() as session:
             if await session.get(Client, client_id) is None:
                 raise NoSuchClient()
+            employee = await session.get(Employee, employee_id)
+            if (
+                employee is None
+                or not employee.is_active
+                or scope_of(employee.role, Action.call_client) is None
+            ):
+                # The window would block someone who could never settle it (a director
+                # setting one on a client without a lawyer, a lawyer who has left).
+                raise InvalidInput(
+                    "Напоминание некому адресовать: у клиента нет юриста, "
+                    "который может ему позвонить"
+                )
             reminder = Reminder(
                 employee_id=employee_id,
                 client_id=client_id,

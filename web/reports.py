@@ -170,7 +170,6 @@ async def reports_page(request: web.Request) -> web.StreamResponse:
         "reports.html",
         {
             "asked": asked,
-            "query": request.query,
             "overview": overview,
             "firm": scope is ReportScope.firm,
             "choices": choices,

@@ -18,15 +18,22 @@
     });
   }
 
-  function post(url, fields) {
+  function post(url, fields, redirect) {
     var body = new URLSearchParams(fields || {});
     body.set("csrf_token", token);
     return fetch(url, {
       method: "POST",
       body: body,
       credentials: "same-origin",
+      redirect: redirect || "follow",
       headers: { "Accept": "application/json" },
     });
+  }
+
+  function refuse(text) {
+    var refusal = byId("reminder-refusal");
+    refusal.textContent = text;
+    refusal.hidden = false;
   }
 
   function render(reminder) {
@@ -80,19 +87,26 @@
 
   byId("reminder-call").addEventListener("click", function () {
     if (!current) { return; }
-    byId("reminder-calling").hidden = false;
-    post("/clients/" + current.client.id + "/call");
+    var calling = byId("reminder-calling");
+    byId("reminder-refusal").hidden = true;
+    calling.hidden = false;
+    // A placed call is answered with a redirect to the client's card. The window stays
+    // where it is: following it would fetch the card, and the journal would show a visit
+    // to it that nobody made. A refusal (no desk phone, not one's client) is shown.
+    post("/clients/" + current.client.id + "/call", null, "manual")
+      .then(function (response) {
+        if (response.type === "opaqueredirect" || response.ok) { return; }
+        calling.hidden = true;
+        return response.text().then(refuse);
+      })
+      .catch(function () { calling.hidden = true; });
   });
 
   byId("reminder-dismiss").addEventListener("click", function () {
     if (!current) { return; }
     post("/reminders/" + current.id + "/dismiss").then(function (response) {
       if (response.ok) { check(); return; }
-      return response.text().then(function (text) {
-        var refusal = byId("reminder-refusal");
-        refusal.textContent = text;
-        refusal.hidden = false;
-      });
+      return response.text().then(refuse);
     });
   });
 

@@ -325,7 +325,7 @@ class ContractLine:
     """A contract concluded in the period, as the contract list export shows it."""
 
     number: str
-    signed_on: date
+    signed_on: date  # never None here: drafts, the only unsigned ones, are left out
     client_name: str
     lawyer_name: str
     kind: ContractKind
@@ -867,8 +867,17 @@ class _Queries:
         return sorted(rows.values(), key=lambda r: (-r.contract_kopecks, -r.income, r.name))
 
     async def contract_lines(self, limit: int) -> list[ContractLine]:
+        # Columns, not Contract objects: an export of a year is tens of thousands of rows.
         statement = (
-            select(Contract, Client.full_name, Employee.full_name)
+            select(
+                Contract.number,
+                Contract.signed_on,
+                Client.full_name,
+                Employee.full_name,
+                Contract.kind,
+                Contract.status,
+                Contract.amount_kopecks,
+            )
             .join(Client, Client.id == Contract.client_id)
             .join(Employee, Employee.id == Contract.lawyer_id)
             .where(
@@ -882,18 +891,7 @@ class _Queries:
         if self._filters.lawyer_id is not None:
             statement = statement.where(Contract.lawyer_id == self._filters.lawyer_id)
         statement = self._client_cut(statement)
-        return [
-            ContractLine(
-                number=contract.number,
-                signed_on=_as_date(contract.signed_on),
-                client_name=client_name,
-                lawyer_name=lawyer_name,
-                kind=contract.kind,
-                status=contract.status,
-                amount_kopecks=contract.amount_kopecks,
-            )
-            for contract, client_name, lawyer_name in await self._all(statement)
-        ]
+        return [ContractLine(*row) for row in await self._all(statement)]
 
     async def _names(self, roles: Sequence[Role]) -> dict[int, str]:
         statement = select(Employee.id, Employee.full_name).where(Employee.role.in_(roles))

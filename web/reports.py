@@ -323,7 +323,8 @@ async def export_report(request: web.Request) -> web.StreamResponse:
         raise web.HTTPForbidden(text=_("Этот отчёт колл-центру недоступен"))
     asked = parse_report_request(request.query, services.reports.today())
     table = await _export_table(request, kind, asked, scope)
-    body = to_csv(table) if fmt == "csv" else await asyncio.to_thread(to_xlsx, table)
+    # A year's contract list is tens of thousands of rows: written off the event loop.
+    body = await asyncio.to_thread(to_csv if fmt == "csv" else to_xlsx, table)
     await services.journal.record(
         me,
         Action.export_reports.value,

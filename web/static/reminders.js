@@ -37,6 +37,11 @@
   }
 
   function render(reminder) {
+    if (current && current.id !== reminder.id) {
+      // The next reminder in the queue: the previous one's notices do not apply to it.
+      byId("reminder-calling").hidden = true;
+      byId("reminder-refusal").hidden = true;
+    }
     current = reminder;
     byId("reminder-reason").textContent = reminder.reason;
     var link = byId("reminder-client");
@@ -81,8 +86,9 @@
 
   function schedule() {
     clearTimeout(timer);
-    // While the window is open the server is asked every second, so it closes within one.
-    timer = setTimeout(check, current ? 1000 : 30000);
+    // While the window is open the server is asked twice a second, so it closes within one
+    // even where no websocket push comes (web and controller in separate processes).
+    timer = setTimeout(check, current ? 500 : 30000);
   }
 
   byId("reminder-call").addEventListener("click", function () {

@@ -140,7 +140,8 @@ def funnel_chart(bars: Sequence[FunnelBar], *, title: str, chart_id: str) -> Mar
         colour = PALETTE[index % len(PALETTE)]
         tooltip = f"{bar.label}: {format_count(bar.count)}"
         if bar.of_previous is not None:
-            tooltip += f" ({format_percent(bar.of_previous)} {_('от предыдущего этапа')})"
+            share = {"share": format_percent(bar.of_previous)}
+            tooltip += " (" + _("%(share)s от предыдущего этапа") % share + ")"
         parts.append(
             f'<rect class="funnel-bar" x="{x:.1f}" y="{y:.1f}" width="{max(size, 1):.1f}" '
             f'height="{row - 8}" fill="{colour}"><title>{escape(tooltip)}</title></rect>'

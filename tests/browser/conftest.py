@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import (
     Browser,
+    BrowserContext,
     ConsoleMessage,
     Frame,
     Locator,
@@ -59,7 +60,9 @@ STAFF_NAMES: dict[Role, str] = {
 # Client phones, entered the ways people type them; none may ever show on a page.
 CLIENT_PHONES = ["+7 921 555-73-01", "8 (921) 555-73-02"]
 LEAD_PHONES = ["89215557303"]
-CANARIES = ("+79215557301", "+79215557302", "+79215557303")
+# Typed by reception for a client who walks in; no page may show it once it is saved.
+WALK_IN_PHONE = "+7 (921) 555-73-04"
+CANARIES = ("+79215557301", "+79215557302", "+79215557303", "+79215557304")
 
 
 @dataclass(frozen=True)
@@ -155,16 +158,30 @@ async def firm_template(
     tmp_path_factory: pytest.TempPathFactory,
     web_migrated_template: Path,  # noqa: F811 - the fixture imported above
 ) -> FirmTemplate:
-    """Written once per session: eight argon2 hashes take most of a second or two."""
+    """Written once per session, and copied for each test."""
     folder = tmp_path_factory.mktemp("browser-firm")
     settings = Settings(data_dir=folder, key_file=folder / "lexcrm.keys")
     KeyRing.create_file(settings.key_file)
     shutil.copyfile(web_migrated_template, database_file(settings))
     async with open_core(settings, migrate=False) as core:
-        staff = {
-            role: await core.employees.create_employee(role.value, name, role, PASSWORD)
-            for role, name in STAFF_NAMES.items()
-        }
+        (first_role, first_name), *others = STAFF_NAMES.items()
+        first = await core.employees.create_employee(
+            first_role.value, first_name, first_role, PASSWORD
+        )
+        staff = {first_role: first}
+        # Everyone shares the password, so they share its hash: each argon2 hash more would
+        # cost half a second of CPU on a busy machine.
+        async with core.sessionmaker() as session:
+            for role, name in others:
+                staff[role] = Employee(
+                    login=role.value,
+                    full_name=name,
+                    role=role,
+                    password_hash=first.password_hash,
+                    is_active=True,
+                )
+                session.add(staff[role])
+            await session.commit()
         client = await core.clients.add_client(
             "Смирнова Анна Сергеевна",
             CLIENT_PHONES,
@@ -205,17 +222,36 @@ async def base_url(settings: Settings, core: Core) -> AsyncIterator[str]:
         yield url
 
 
+TabOpener = Callable[[], Awaitable[Tab]]
+
+
 @pytest.fixture
-async def tab(chromium: Browser, base_url: str) -> AsyncIterator[Tab]:
-    """A tab in a fresh browser context (no cookies of other tests)."""
-    context = await chromium.new_context(
-        base_url=base_url, locale="ru-RU", timezone_id="Europe/Moscow"
-    )
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    opened = Tab(await context.new_page())
-    yield opened
+async def open_tab(chromium: Browser, base_url: str) -> AsyncIterator[TabOpener]:
+    """Opens tabs, each in a fresh browser context (its own cookies): one per person when a
+    test needs two people at once. Each is checked and closed at the end of the test."""
+    opened: list[tuple[BrowserContext, Tab]] = []
+
+    async def open_one() -> Tab:
+        context = await chromium.new_context(
+            base_url=base_url, locale="ru-RU", timezone_id="Europe/Moscow"
+        )
+        context.set_default_timeout(STEP_TIMEOUT_MS)
+        one = Tab(await context.new_page())
+        opened.append((context, one))
+        return one
+
+    yield open_one
     try:
-        await opened.check()
+        for _context, one in opened:
+            await one.check()
     finally:
-        await context.close()
-    assert not opened.errors
+        for context, _one in opened:
+            await context.close()
+    for _context, one in opened:
+        assert not one.errors
+
+
+@pytest.fixture
+async def tab(open_tab: TabOpener) -> Tab:
+    """A tab in a fresh browser context (no cookies of other tests)."""
+    return await open_tab()

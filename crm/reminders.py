@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -480,9 +480,16 @@ class ReminderService:
                 call = next((c for c in calls if self._counts(c)), None)
                 if call is None:
                     continue
-                reminder.status = ReminderStatus.done
-                reminder.done_at = now
-                reminder.call_id = call.id
+                # Claimed with a conditional write: the call's end and the window's poll
+                # settle at the same moment, and only one of them may book the retry.
+                claimed = await session.scalar(
+                    update(Reminder)
+                    .where(Reminder.id == reminder.id, Reminder.status == ReminderStatus.open)
+                    .values(status=ReminderStatus.done, done_at=now, call_id=call.id)
+                    .returning(Reminder.id)
+                )
+                if claimed is None:
+                    continue
                 settled.append(reminder)
                 if call.answered_at is None:
                     await self._retry_or_escalate(session, reminder, call, now)

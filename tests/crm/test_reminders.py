@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -794,6 +795,31 @@ async def test_the_whole_ladder_from_friday_evening_to_escalation(
         (ReminderKind.retry, ReminderStatus.done),
         (ReminderKind.retry, ReminderStatus.escalated),
     ]
+
+
+async def test_two_settles_at_once_book_one_retry(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    reminders: ReminderService,
+    firm: Firm,
+) -> None:
+    """The call's end and the window's poll every second both settle, at the same time."""
+    await _manual(reminders, firm, msk(11, 30, 9, 30))
+    assert await reminders.due_for(firm.lawyer) is not None
+    await _call(
+        sessionmaker,
+        employee=firm.lawyer,
+        client=firm.client,
+        started=clock.now + timedelta(minutes=1),
+        comment="не ответил",
+    )
+    clock.now += timedelta(minutes=5)
+    first, second = await asyncio.gather(
+        reminders.settle(firm.lawyer), reminders.settle(firm.lawyer)
+    )
+    assert len(first) + len(second) == 1
+    (retry,) = await _open(sessionmaker)
+    assert retry.attempt == 1
 
 
 async def test_an_answered_try_on_the_ladder_ends_it(

@@ -132,7 +132,9 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.call_client: Scope.own,
         Action.view_callbacks: NONE,
         Action.view_journal: NONE,
-        Action.view_contracts: Scope.own,
+        # Representatives take cases from every lawyer: they find the contract to schedule
+        # its first hearing; the client's card stays closed until they have one.
+        Action.view_contracts: Scope.all,
         Action.add_contract: NONE,
         Action.plan_payment: NONE,
         Action.take_payment: NONE,

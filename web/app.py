@@ -15,6 +15,7 @@ from web import (
     clients,
     contracts,
     courts,
+    errors,
     i18n,
     journal,
     language,
@@ -40,6 +41,8 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
         middlewares=[
             # Outermost, so that the session and CSRF refusals speak the request's language.
             i18n.language_middleware(i18n.load_catalogues()),
+            # Inside the language middleware, so the page speaks the request's language.
+            errors.error_page_middleware,
             auth.session_middleware,
             auth.csrf_middleware,
         ]
@@ -88,6 +91,7 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
             web.post("/clients/{client_id}/details", clients.update_details, name="client-details"),
             web.post("/clients/{client_id}/notes", clients.add_note, name="client-notes"),
             web.post("/clients/{client_id}/visits", visits.book_visit, name="client-visits"),
+            web.post("/clients/{client_id}/walk-in", visits.walk_in, name="client-walkin"),
             web.get("/contracts/{contract_id}", contracts.contract_card, name="contract"),
             web.post(
                 "/contracts/{contract_id}/status", contracts.change_status, name="contract-status"

@@ -73,6 +73,7 @@ async def client_card_page(
             "expenses": money.expenses,
             "lawyers": [e for e in employees if e.role is Role.lawyer and e.is_active],
             "can_book": may(role, Action.book_visit, owner_id=owner, employee_id=me),
+            "can_check_in": scope_of(role, Action.check_in_visit) is not None,
             "can_note": may(role, Action.add_note, owner_id=owner, employee_id=me),
             "can_set_reminder": may(role, Action.set_reminder, owner_id=owner, employee_id=me),
             "can_edit": may(role, Action.add_note, owner_id=owner, employee_id=me),

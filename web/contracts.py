@@ -31,7 +31,7 @@ async def contract_list(request: web.Request) -> web.StreamResponse:
         status = ContractStatus(status_text) if status_text else None
     except ValueError:
         raise web.HTTPBadRequest(text=_("Неверный статус договора")) from None
-    representative = role is Role.court_representative
+    representative = own and role is Role.court_representative
     rows: list[ContractRow] = await services.contracts.search(
         number_part=query.get("number", "")[:50],
         client_name=query.get("client", "")[:100],

@@ -10,6 +10,7 @@ from multidict import MultiMapping
 
 from crm.formatting import FIRM_TIMEZONE
 from crm.permissions import Action, Scope, scope_of
+from web.i18n import gettext as _
 from web.keys import CurrentUser
 
 PERIOD_PRESETS = ("day", "week", "month", "year")
@@ -25,7 +26,7 @@ def parse_date(text: str) -> date | None:
             return datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise web.HTTPBadRequest(text=f"Дата «{text[:20]}»: ожидается ДД.ММ.ГГГГ")
+    raise web.HTTPBadRequest(text=_("Дата «%(date)s»: ожидается ДД.ММ.ГГГГ") % {"date": text[:20]})
 
 
 def parse_id(text: str | None, what: str) -> int | None:
@@ -35,9 +36,11 @@ def parse_id(text: str | None, what: str) -> int | None:
     try:
         value = int(text.strip())
     except ValueError:
-        raise web.HTTPBadRequest(text=f"Неверное значение поля «{what}»") from None
+        raise web.HTTPBadRequest(
+            text=_("Неверное значение поля «%(field)s»") % {"field": what}
+        ) from None
     if not 0 < value < 2**62:
-        raise web.HTTPBadRequest(text=f"Неверное значение поля «{what}»")
+        raise web.HTTPBadRequest(text=_("Неверное значение поля «%(field)s»") % {"field": what})
     return value
 
 
@@ -63,21 +66,24 @@ class Period:
 
 
 def period_of(query: MultiMapping[str], *, default: str = "", today: date | None = None) -> Period:
-    """`period=day|week|month|year` (the current one), or `from`/`to` dates; a reversed
+    """`period=day|week|month|year`: the whole current one (this week is Monday to Sunday,
+    so visits and hearings later this week show too), or `from`/`to` dates; a reversed
     range is a 400, not an empty list."""
     today = today or firm_today()
     preset = query.get("period", default)
     if preset == "day":
         return Period(today, today, preset)
     if preset == "week":
-        return Period(today - timedelta(days=today.weekday()), today, preset)
+        monday = today - timedelta(days=today.weekday())
+        return Period(monday, monday + timedelta(days=6), preset)
     if preset == "month":
-        return Period(today.replace(day=1), today, preset)
+        next_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return Period(today.replace(day=1), next_month - timedelta(days=1), preset)
     if preset == "year":
-        return Period(today.replace(month=1, day=1), today, preset)
+        return Period(today.replace(month=1, day=1), today.replace(month=12, day=31), preset)
     day_from, day_to = parse_date(query.get("from", "")), parse_date(query.get("to", ""))
     if day_from and day_to and day_from > day_to:
-        raise web.HTTPBadRequest(text="Начало периода позже его конца")
+        raise web.HTTPBadRequest(text=_("Начало периода позже его конца"))
     return Period(day_from, day_to, "")
 
 
@@ -86,4 +92,4 @@ def employee_filter(user: CurrentUser, action: Action, query: MultiMapping[str])
     otherwise the `employee` the viewer picked ("filter by employee" in every tab)."""
     if scope_of(user.employee.role, action) is Scope.own:
         return user.employee.id
-    return parse_id(query.get("employee"), "Сотрудник")
+    return parse_id(query.get("employee"), _("Сотрудник"))

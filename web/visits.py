@@ -149,3 +149,26 @@ async def close_visit(request: web.Request) -> web.StreamResponse:
     except CrmError as error:
         raise web.HTTPBadRequest(text=error.message) from None
     raise web.HTTPSeeOther(location="/visits")
+
+
+async def walk_in(request: web.Request) -> web.StreamResponse:
+    """Reception: a client came without booking; the visit starts checked in with a lawyer."""
+    user, client = await client_for(request, Action.view_client)
+    await authorise(
+        request,
+        Action.check_in_visit,
+        refusal=_("Отмечать приход клиентов может ресепшин"),
+        object_type="client",
+        object_id=client.id,
+    )
+    form = await request.post()
+    lawyer = parse_id(str(form.get("lawyer", "")), _("Юрист"))
+    if lawyer is None:
+        raise web.HTTPBadRequest(text=_("Выберите юриста, к которому пришёл клиент"))
+    try:
+        await request.app[SERVICES].visits.walk_in(
+            client.id, reception_id=user.employee.id, lawyer_id=lawyer
+        )
+    except CrmError as error:
+        raise web.HTTPBadRequest(text=error.message) from None
+    raise web.HTTPSeeOther(location=f"/clients/{client.id}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from crm.roles import Role
 from lexcrm.wiring import Core
 from tests.browser.conftest import Firm, Tab
@@ -60,12 +58,6 @@ async def test_a_note_over_the_limit_is_refused_by_the_server(
     assert await page.get_by_text("Заметок нет.").is_visible()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the note textarea's maxlength=5000 (web/templates/client.html, contract.html) "
-    "cuts a pasted 10 000-character note in half without a word, and the half is saved",
-)
 async def test_a_pasted_note_over_the_limit_gets_a_message_not_a_cut(
     tab: Tab, firm: Firm, core: Core
 ) -> None:

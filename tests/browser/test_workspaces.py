@@ -92,12 +92,6 @@ async def test_operator_books_a_visit_and_finds_it_in_the_visits_tab(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="/visits «эта неделя» ends today (web/filters.py period_of), so the visits booked "
-    "for the rest of this week are not listed",
-)
 async def test_this_week_on_the_visits_tab_lists_the_rest_of_the_week(
     tab: Tab, firm: Firm, core: Core
 ) -> None:
@@ -178,12 +172,6 @@ async def test_reception_registers_a_walk_in_client_without_showing_the_number(
     assert "Орлова Вера Николаевна" in await row_with(page, "Наследство")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the client card has no way to mark a walk-in as arrived (VisitService.walk_in has "
-    "no route), though reception's start page says to do it on the card",
-)
 async def test_reception_marks_a_walk_in_arrived_on_the_card(
     tab: Tab, firm: Firm, core: Core
 ) -> None:
@@ -374,13 +362,6 @@ async def test_court_representative_schedules_a_hearing_and_records_a_result(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a court representative gets 403 on /contracts/{id} of a contract without their "
-    "hearing yet (view_contracts is own scope), so they cannot schedule its first hearing "
-    "although schedule_hearing is theirs for every contract",
-)
 async def test_court_representative_schedules_the_first_hearing_of_a_contract(
     tab: Tab, firm: Firm, core: Core
 ) -> None:

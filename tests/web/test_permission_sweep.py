@@ -39,6 +39,7 @@ ROUTE_RIGHTS: dict[tuple[str, str], str | None] = {
     ("POST", "/clients/{client_id}/details"): Action.add_note,
     ("POST", "/clients/{client_id}/notes"): Action.add_note,
     ("POST", "/clients/{client_id}/visits"): Action.book_visit,
+    ("POST", "/clients/{client_id}/walk-in"): Action.check_in_visit,
     ("GET", "/contracts/{contract_id}"): Action.view_contracts,
     ("POST", "/contracts/{contract_id}/status"): Action.change_contract_status,
     ("POST", "/contracts/{contract_id}/hearings"): Action.schedule_hearing,

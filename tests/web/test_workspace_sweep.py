@@ -124,6 +124,14 @@ async def test_each_job_gets_exactly_its_workspace_rights(
         lawyer_target,
     ) in objects.items():
         checks = [
+            # Walk-in rights do not depend on whose client it is (reception: all).
+            (
+                Action.check_in_visit,
+                None,
+                "POST",
+                f"/clients/{client.id}/walk-in",
+                {"lawyer": str(lawyer.id)},
+            ),
             (
                 Action.book_visit,
                 client_owner,

@@ -1,0 +1,47 @@
+"""Refusals and input errors as pages of the site: the message, the layout, a way back."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from web.i18n import gettext as _
+from web.render import render
+
+# Statuses whose text handlers write for people: bad input, no right, nothing there, clash.
+SHOWN_STATUSES = frozenset({400, 403, 404, 409})
+
+
+@web.middleware
+async def error_page_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A browser that navigated gets the error inside the site's layout, with the same
+    status; scripts asking for JSON and the websocket get the plain text as before."""
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status not in SHOWN_STATUSES or not _wants_a_page(request):
+            raise
+        message = error.text or ""
+        if message.startswith(f"{error.status}: "):
+            message = _("Страница не найдена") if error.status == 404 else error.reason
+        return render(
+            request,
+            "error.html",
+            {"message": message, "status": error.status, "back": _same_site_referer(request)},
+            status=error.status,
+        )
+
+
+def _wants_a_page(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept and request.path != "/ws"
+
+
+def _same_site_referer(request: web.Request) -> str:
+    """Where "Назад" leads: the page the person came from, if it is one of ours."""
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if referer.netloc == request.host and referer.path.startswith("/"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"

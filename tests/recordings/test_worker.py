@@ -144,5 +144,9 @@ async def test_a_worker_killed_mid_job_leaves_it_to_the_next_which_does_it_once(
         flags = list(await session.scalars(select(CallFlag)))
     starts = [(s.speaker, s.start_ms) for s in segments]
     assert len(starts) == len(set(starts))  # each utterance once
-    assert {(f.kind, f.speaker) for f in flags} == {("poaching", "employee"), ("risk", "client")}
+    said = [(s.speaker, s.start_ms, s.text) for s in segments]
+    assert {(f.kind, f.speaker) for f in flags} == {
+        ("poaching", "employee"),
+        ("risk", "client"),
+    }, said
     assert len(flags) == 2

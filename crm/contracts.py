@@ -136,6 +136,19 @@ class ContractService:
             await session.commit()
         return contract
 
+    async def set_call_period(self, contract_id: int, days: str) -> Contract:
+        """How often the lawyer must call the client under this contract; empty: the rule."""
+        text = days.strip()
+        if text and (not text.isdigit() or not 1 <= int(text) <= 365):
+            raise InvalidInput("Период звонков: число дней от 1 до 365 или пусто")
+        async with self._sessionmaker() as session:
+            contract = await session.get(Contract, contract_id)
+            if contract is None:
+                raise InvalidInput("Договор не найден")
+            contract.call_period_days = int(text) if text else None
+            await session.commit()
+        return contract
+
     async def get(self, contract_id: int) -> Contract | None:
         return await contract_by_id(self._sessionmaker, contract_id)
 

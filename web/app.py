@@ -97,6 +97,11 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
                 "/contracts/{contract_id}/status", contracts.change_status, name="contract-status"
             ),
             web.post(
+                "/contracts/{contract_id}/call-period",
+                contracts.set_call_period,
+                name="contract-call-period",
+            ),
+            web.post(
                 "/contracts/{contract_id}/hearings", courts.schedule_hearing, name="hearings-add"
             ),
             web.get("/reminders", reminders.reminder_list, name="reminders"),

@@ -151,8 +151,22 @@ async def contract_card(request: web.Request) -> web.StreamResponse:
                 e for e in employees if e.role is Role.court_representative and e.is_active
             ],
             "statuses": list(ContractStatus),
+            "period_default": services.reminders.rules.period_days,
         },
     )
+
+
+async def set_call_period(request: web.Request) -> web.StreamResponse:
+    """A contract's own call period for the reminders (its lawyer, or the director)."""
+    contract = await contract_for(request, Action.change_contract_status)
+    form = await request.post()
+    try:
+        await request.app[SERVICES].contracts.set_call_period(
+            contract.id, str(form.get("days", ""))[:10]
+        )
+    except CrmError as error:
+        raise web.HTTPBadRequest(text=error.message) from None
+    raise web.HTTPSeeOther(location=f"/contracts/{contract.id}")
 
 
 async def change_status(request: web.Request) -> web.StreamResponse:

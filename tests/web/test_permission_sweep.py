@@ -42,6 +42,7 @@ ROUTE_RIGHTS: dict[tuple[str, str], str | None] = {
     ("POST", "/clients/{client_id}/walk-in"): Action.check_in_visit,
     ("GET", "/contracts/{contract_id}"): Action.view_contracts,
     ("POST", "/contracts/{contract_id}/status"): Action.change_contract_status,
+    ("POST", "/contracts/{contract_id}/call-period"): Action.change_contract_status,
     ("POST", "/contracts/{contract_id}/hearings"): Action.schedule_hearing,
     ("GET", "/visits"): Action.view_visits,
     ("POST", "/visits/{visit_id}/check-in"): Action.check_in_visit,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crm.models import Call, CallDirection, Employee
 from crm.permissions import Action, may, scope_of
 from crm.roles import Role
-from tests.web.conftest import ClientFactory, csrf_field, log_in
+from tests.web.conftest import LAWYER_PASSWORD, ClientFactory, csrf_field, log_in
 from web.keys import WebServices
 
 PASSWORD = "correct horse battery"
@@ -131,6 +131,13 @@ async def test_each_job_gets_exactly_its_workspace_rights(
                 "POST",
                 f"/clients/{client.id}/walk-in",
                 {"lawyer": str(lawyer.id)},
+            ),
+            (
+                Action.change_contract_status,
+                client_owner,
+                "POST",
+                f"/contracts/{contract.id}/call-period",
+                {"days": "14"},
             ),
             (
                 Action.book_visit,
@@ -320,3 +327,31 @@ async def test_a_court_representative_finds_the_clients_of_their_cases_only(
     assert (await browser.get(f"/clients/{mine.id}")).status == 200
     assert (await browser.get(f"/clients/{theirs.id}")).status == 403
     assert (await browser.get(f"/contracts/{contract.id}")).status == 200
+
+
+async def test_a_contracts_call_period_takes_days_or_nothing(
+    new_client: ClientFactory, web_services: WebServices, lawyer: Employee
+) -> None:
+    client = await web_services.clients.add_client("Клиент Периода", [], lawyer_id=lawyer.id)
+    contract = await web_services.contracts.add_contract(
+        client_id=client.id, lawyer_id=lawyer.id, number="P-1", amount="1", essence="x"
+    )
+    browser = await new_client()
+    await log_in(browser, lawyer.login, LAWYER_PASSWORD)
+    token = csrf_field(await (await browser.get("/")).text())
+    path = f"/contracts/{contract.id}/call-period"
+    for bad in ("0", "366", "abc", "1e3", "-5"):
+        response = await browser.post(path, data={"csrf_token": token, "days": bad})
+        assert response.status == 400, bad
+        assert "Период звонков" in await response.text()
+    stored = await web_services.contracts.get(contract.id)
+    assert stored is not None and stored.call_period_days is None
+    response = await browser.post(
+        path, data={"csrf_token": token, "days": "14"}, allow_redirects=False
+    )
+    assert response.status == 303
+    stored = await web_services.contracts.get(contract.id)
+    assert stored is not None and stored.call_period_days == 14
+    await browser.post(path, data={"csrf_token": token, "days": ""}, allow_redirects=False)
+    stored = await web_services.contracts.get(contract.id)
+    assert stored is not None and stored.call_period_days is None

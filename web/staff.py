@@ -30,6 +30,7 @@ async def staff_page(
             "by_id": {e.id: e for e in employees},
             "classes": await services.staff.lawyer_classes(),
             "roles": list(Role),
+            "rules": services.reminders.rules,
             "form_error": form_error,
         },
         status=status,

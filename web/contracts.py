@@ -15,6 +15,7 @@ from web.filters import parse_date, parse_id, period_of
 from web.i18n import gettext as _
 from web.keys import SERVICES
 from web.render import current_user, render
+from web.visits import back_to
 
 
 async def contract_list(request: web.Request) -> web.StreamResponse:
@@ -199,7 +200,7 @@ async def plan_payment(request: web.Request) -> web.StreamResponse:
         )
     except CrmError as error:
         raise web.HTTPBadRequest(text=error.message) from None
-    raise web.HTTPSeeOther(location=f"/clients/{client_id}")
+    raise web.HTTPSeeOther(location=back_to(request, f"/clients/{client_id}"))
 
 
 async def take_payment(request: web.Request) -> web.StreamResponse:
@@ -214,4 +215,4 @@ async def take_payment(request: web.Request) -> web.StreamResponse:
         )
     except CrmError as error:
         raise web.HTTPBadRequest(text=error.message) from None
-    raise web.HTTPSeeOther(location=f"/clients/{client_id}")
+    raise web.HTTPSeeOther(location=back_to(request, f"/clients/{client_id}"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -24,6 +24,7 @@ from web.render import current_user, render
 from web.visits import parse_time
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 GENERATE_EVERY_SECONDS = 60.0
 
 
@@ -162,11 +163,20 @@ async def reminder_ctx(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: makes due reminders every minute, and tells a browser to look again
     as soon as a call of its employee ends (the window then closes within a second)."""
     services = app[SERVICES]
+    # Database work is never cancelled half-way (a connection torn out of a transaction
+    # is left to the garbage collector): at shutdown the loops stop, the work finishes.
+    in_flight: set[asyncio.Task[object]] = set()
+
+    async def finished(work: Coroutine[Any, Any, T]) -> T:
+        task: asyncio.Task[T] = asyncio.create_task(work)
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+        return await asyncio.shield(task)
 
     async def generate() -> None:
         while True:
             try:
-                made = await services.reminders.generate()
+                made = await finished(services.reminders.generate())
                 if made:
                     log.info("reminders: %d new", made)
             except asyncio.CancelledError:
@@ -175,18 +185,20 @@ async def reminder_ctx(app: web.Application) -> AsyncIterator[None]:
                 log.exception("reminders could not be generated")
             await asyncio.sleep(GENERATE_EVERY_SECONDS)
 
+    async def settle_after(event: CallEnded) -> None:
+        call = await services.calls.get_call(event.linkedid)
+        if call is None or call.employee_id is None:
+            return
+        await services.reminders.settle(call.employee_id)
+        await app[HUB].send(call.employee_id, {"type": "reminders"})
+
     async def on_call_end() -> None:
         async with services.bus.subscribe(CallEnded) as queue:
             while True:
                 event = await queue.get()
                 try:
-                    if not isinstance(event, CallEnded):
-                        continue
-                    call = await services.calls.get_call(event.linkedid)
-                    if call is None or call.employee_id is None:
-                        continue
-                    await services.reminders.settle(call.employee_id)
-                    await app[HUB].send(call.employee_id, {"type": "reminders"})
+                    if isinstance(event, CallEnded):
+                        await finished(settle_after(event))
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -204,3 +216,4 @@ async def reminder_ctx(app: web.Application) -> AsyncIterator[None]:
             await task
         except asyncio.CancelledError:
             pass
+    await asyncio.gather(*in_flight, return_exceptions=True)

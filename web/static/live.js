@@ -5,22 +5,24 @@
   var retry = 1000;
 
   function show(message) {
+    // The words come translated from the page (the data- attributes of the panel).
+    var words = panel.dataset;
     panel.textContent = "";
     var title = document.createElement("strong");
     var client = message.client;
     title.textContent = !client
-      ? "Внутренний звонок"
+      ? words.internal
       : client.is_new
-        ? "Новый клиент (" + client.code + ")"
-        : "Звонит " + client.short_name + " (" + client.code + ")";
+        ? words.new + " (" + client.code + ")"
+        : words.calling + " " + client.short_name + " (" + client.code + ")";
     panel.appendChild(title);
     if (client) {
       var topic = document.createElement("p");
-      topic.textContent = client.topic ? "Тематика: " + client.topic : "Тематика не указана";
+      topic.textContent = client.topic ? words.topic + " " + client.topic : words.noTopic;
       panel.appendChild(topic);
       var link = document.createElement("a");
       link.href = client.url;
-      link.textContent = "Открыть карточку";
+      link.textContent = words.open;
       panel.appendChild(link);
     }
     panel.hidden = false;

@@ -75,10 +75,13 @@ class ReminderRules:
 
     def period_for(self, contract: Contract, client: Client) -> timedelta:
         """The contract's own period, else the topic's, else the firm's."""
-        if contract.call_period_days:
-            return timedelta(days=contract.call_period_days)
-        if client.topic and client.topic in self.topic_period_days:
-            return timedelta(days=self.topic_period_days[client.topic])
+        return self.period_of(contract.call_period_days, client.topic)
+
+    def period_of(self, call_period_days: int | None, topic: str | None) -> timedelta:
+        if call_period_days:
+            return timedelta(days=call_period_days)
+        if topic and topic in self.topic_period_days:
+            return timedelta(days=self.topic_period_days[topic])
         return timedelta(days=self.period_days)
 
     def is_working_time(self, at: datetime) -> bool:
@@ -219,9 +222,28 @@ class ReminderService:
             .group_by(Call.client_id, Call.employee_id)
             .subquery()
         )
+        # The shortest period any contract can have: contracts talked about more recently
+        # than that cannot be due, and the database leaves them out (most of a big firm's).
+        shortest = min(
+            [
+                self.rules.period_days,
+                *self.rules.topic_period_days.values(),
+                int(await session.scalar(select(func.min(Contract.call_period_days))) or 10**6),
+            ]
+        )
+        cutoff = now - timedelta(days=shortest)
         rows = (
             await session.execute(
-                select(Contract, Client, last_call.c.at)
+                select(
+                    Contract.id,
+                    Contract.client_id,
+                    Contract.lawyer_id,
+                    Contract.signed_on,
+                    Contract.created_at,
+                    Contract.call_period_days,
+                    Client.topic,
+                    last_call.c.at,
+                )
                 .join(Client, Client.id == Contract.client_id)
                 .outerjoin(
                     last_call,
@@ -230,27 +252,40 @@ class ReminderService:
                         last_call.c.employee_id == Contract.lawyer_id,
                     ),
                 )
-                .where(Contract.status == ContractStatus.active)
+                .where(
+                    Contract.status == ContractStatus.active,
+                    or_(
+                        last_call.c.at <= cutoff,
+                        and_(
+                            last_call.c.at.is_(None),
+                            or_(
+                                Contract.signed_on <= cutoff.astimezone(self.rules.timezone).date(),
+                                Contract.signed_on.is_(None),
+                            ),
+                        ),
+                    ),
+                )
                 .order_by(Contract.id)
             )
         ).all()
         # One reminder per client and lawyer, under the strictest of their contracts.
-        due: dict[tuple[int, int], tuple[datetime, Contract]] = {}
-        for contract, client, last_at in rows:
-            since = last_at or _start_of(contract, self.rules)
-            due_at = since + self.rules.period_for(contract, client)
-            key = (client.id, contract.lawyer_id)
+        due: dict[tuple[int, int], tuple[datetime, int]] = {}
+        for row in rows:
+            day = row.signed_on or row.created_at.astimezone(self.rules.timezone).date()
+            since = row.at or datetime.combine(day, time(0, 0), tzinfo=self.rules.timezone)
+            due_at = since + self.rules.period_of(row.call_period_days, row.topic)
+            key = (row.client_id, row.lawyer_id)
             if key not in due or due_at < due[key][0]:
-                due[key] = (due_at, contract)
+                due[key] = (due_at, row.id)
         candidates = []
-        for (client_id, lawyer_id), (due_at, contract) in due.items():
+        for (client_id, lawyer_id), (due_at, contract_id) in due.items():
             if due_at > now:
                 continue
             candidates.append(
                 Reminder(
                     employee_id=lawyer_id,
                     client_id=client_id,
-                    contract_id=contract.id,
+                    contract_id=contract_id,
                     kind=ReminderKind.cadence,
                     reason="Плановый звонок: клиенту давно не звонили",
                     due_at=due_at,
@@ -448,35 +483,39 @@ class ReminderService:
                     )
                 )
             )
-            for reminder in reminders:
-                since = reminder.shown_at or reminder.due_at
-                talked_since = (
-                    min(since, reminder.created_at)
-                    if reminder.kind is ReminderKind.retry
-                    else since
-                )
-                calls = list(
-                    await session.scalars(
-                        select(Call)
-                        .where(
-                            Call.employee_id == employee_id,
-                            Call.client_id == reminder.client_id,
-                            Call.ended_at.is_not(None),
-                            or_(
-                                and_(
-                                    Call.answered_at.is_not(None),
-                                    Call.started_at >= talked_since,
-                                ),
-                                and_(
-                                    Call.direction == CallDirection.outbound,
-                                    Call.comment.is_not(None),
-                                    Call.started_at >= since,
-                                ),
+            windows = {reminder.id: _windows(reminder) for reminder in reminders}
+            # Every call that could settle one of them, in one query (a lawyer with dozens
+            # of due reminders must not cost dozens of queries per poll of the window).
+            by_client: dict[int, list[Call]] = {}
+            if reminders:
+                earliest = min(min(window) for window in windows.values())
+                for found in await session.scalars(
+                    select(Call)
+                    .where(
+                        Call.employee_id == employee_id,
+                        Call.client_id.in_({r.client_id for r in reminders}),
+                        Call.ended_at.is_not(None),
+                        Call.started_at >= earliest,
+                        or_(
+                            Call.answered_at.is_not(None),
+                            and_(
+                                Call.direction == CallDirection.outbound,
+                                Call.comment.is_not(None),
                             ),
-                        )
-                        .order_by(Call.answered_at.is_(None), Call.started_at)
+                        ),
                     )
-                )
+                    .order_by(Call.answered_at.is_(None), Call.started_at)
+                ):
+                    assert found.client_id is not None  # the query asked for these clients
+                    by_client.setdefault(found.client_id, []).append(found)
+            for reminder in reminders:
+                since, talked_since = windows[reminder.id]
+                calls = [
+                    c
+                    for c in by_client.get(reminder.client_id, [])
+                    if (c.answered_at is not None and c.started_at >= talked_since)
+                    or (c.answered_at is None and c.started_at >= since)
+                ]
                 call = next((c for c in calls if self._counts(c)), None)
                 if call is None:
                     continue
@@ -576,36 +615,41 @@ class ReminderService:
         return [LawyerOverdue(employee, count, oldest) for employee, count, oldest in rows]
 
     async def neglected_clients(self, *, limit: int = 200) -> list[NeglectedClient]:
-        """Clients with an active contract nobody has talked to for longer than the period."""
+        """Clients with an active contract their lawyer has not talked to for longer than the
+        period: the open cadence reminders past due (the generator keeps them up to date, so
+        this page does not recompute the rule over every contract), longest waiting first."""
         now = self._now()
-        last_call = (
-            select(Call.client_id, func.max(Call.started_at).label("at"))
-            .where(Call.answered_at.is_not(None))
-            .group_by(Call.client_id)
-            .subquery()
-        )
         async with self._sessionmaker() as session:
             rows = (
                 await session.execute(
-                    select(Contract, Client, Employee, last_call.c.at)
-                    .join(Client, Client.id == Contract.client_id)
-                    .join(Employee, Employee.id == Contract.lawyer_id)
-                    .outerjoin(last_call, last_call.c.client_id == Contract.client_id)
-                    .where(Contract.status == ContractStatus.active)
-                    .order_by(last_call.c.at.is_not(None), last_call.c.at)
+                    select(Reminder, Client, Employee)
+                    .join(Client, Client.id == Reminder.client_id)
+                    .join(Employee, Employee.id == Reminder.employee_id)
+                    .where(
+                        Reminder.status == ReminderStatus.open,
+                        Reminder.kind == ReminderKind.cadence,
+                        Reminder.due_at <= now,
+                    )
+                    .order_by(Reminder.due_at, Reminder.id)
+                    .limit(limit)
                 )
             ).all()
-        seen: set[int] = set()
-        neglected = []
-        for contract, client, lawyer, last_at in rows:
-            if client.id in seen:
-                continue
-            since = last_at or _start_of(contract, self.rules)
-            if since + self.rules.period_for(contract, client) <= now:
+            last_calls: dict[int | None, datetime] = {
+                client_id: at
+                for client_id, at in await session.execute(
+                    select(Call.client_id, func.max(Call.started_at))
+                    .where(
+                        Call.answered_at.is_not(None),
+                        Call.client_id.in_({client.id for _r, client, _e in rows}),
+                    )
+                    .group_by(Call.client_id)
+                )
+            }
+        neglected, seen = [], set()
+        for _reminder, client, lawyer in rows:
+            if client.id not in seen:
                 seen.add(client.id)
-                neglected.append(NeglectedClient(client, lawyer, last_at))
-            if len(neglected) >= limit:
-                break
+                neglected.append(NeglectedClient(client, lawyer, last_calls.get(client.id)))
         return neglected
 
     async def history(
@@ -652,6 +696,15 @@ class ReminderService:
     async def get(self, reminder_id: int) -> Reminder | None:
         async with self._sessionmaker() as session:
             return await session.get(Reminder, reminder_id)
+
+
+def _windows(reminder: Reminder) -> tuple[datetime, datetime]:
+    """(since, talked_since): calls from `since` count for the reminder; a talk counts from
+    `talked_since`, which for a retry is as early as the moment it was booked."""
+    since = reminder.shown_at or reminder.due_at
+    if reminder.kind is ReminderKind.retry:
+        return since, min(since, reminder.created_at)
+    return since, since
 
 
 def _start_of(contract: Contract, rules: ReminderRules) -> datetime:

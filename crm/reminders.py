@@ -277,9 +277,20 @@ class ReminderService:
             key = (row.client_id, row.lawyer_id)
             if key not in due or due_at < due[key][0]:
                 due[key] = (due_at, row.id)
+        # A pair whose cadence reminder is still open needs nothing new until a call closes it.
+        waiting = set(
+            (
+                await session.execute(
+                    select(Reminder.client_id, Reminder.employee_id).where(
+                        Reminder.status == ReminderStatus.open,
+                        Reminder.kind == ReminderKind.cadence,
+                    )
+                )
+            ).all()
+        )
         candidates = []
         for (client_id, lawyer_id), (due_at, contract_id) in due.items():
-            if due_at > now:
+            if due_at > now or (client_id, lawyer_id) in waiting:
                 continue
             candidates.append(
                 Reminder(

@@ -105,7 +105,7 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
                 "/contracts/{contract_id}/hearings", courts.schedule_hearing, name="hearings-add"
             ),
             web.get("/reminders", reminders.reminder_list, name="reminders"),
-            web.get("/reminders/due", reminders.due_reminder, name="reminder-due"),
+            web.post("/reminders/due", reminders.due_reminder, name="reminder-due"),
             web.post(
                 "/reminders/{reminder_id}/dismiss", reminders.dismiss, name="reminder-dismiss"
             ),

@@ -32,7 +32,8 @@ async def due_reminder(request: web.Request) -> web.StreamResponse:
     """The reminder the window must show now (JSON), or `{"reminder": null}`.
 
     The server decides: asking marks the reminder as shown, and only a call that starts
-    after that (found in the call records) takes it away.
+    after that (found in the call records) takes it away. Asking changes state, so it is
+    a POST with the session's CSRF token, never a GET.
     """
     user = current_user(request)
     assert user is not None

@@ -63,7 +63,7 @@ ROUTE_RIGHTS: dict[tuple[str, str], str | None] = {
     ("POST", "/staff/{employee_id}"): Action.manage_staff,
     ("POST", "/staff/{employee_id}/deactivate"): Action.manage_staff,
     ("GET", "/reminders"): "",
-    ("GET", "/reminders/due"): "",
+    ("POST", "/reminders/due"): "",
     ("POST", "/reminders/{reminder_id}/dismiss"): "",
     ("POST", "/clients/{client_id}/reminders"): Action.set_reminder,
     ("GET", "/recordings/{call_id}"): Action.view_transcript,

@@ -79,7 +79,10 @@ async def _token(browser: Client, path: str = "/") -> str:
 
 
 async def _due(browser: Client) -> dict[str, object] | None:
-    response = await browser.get("/reminders/due")
+    token = await _token(browser)
+    response = await browser.post(
+        "/reminders/due", data={"csrf_token": token}, headers={"Accept": "application/json"}
+    )
     assert response.status == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert canaries_in(await response.text(), [CANARY]) == []

@@ -74,7 +74,8 @@
   }
 
   function check() {
-    fetch("/reminders/due", { credentials: "same-origin", cache: "no-store" })
+    // A POST: asking marks the reminder as shown and settles it, and GET changes nothing.
+    post("/reminders/due")
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (body) {
         if (!body) { return; }

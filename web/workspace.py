@@ -82,6 +82,8 @@ async def _panels(services: WebServices, me: Employee) -> dict[str, Any]:
             day_to=today,
             lawyer_id=me.id if own and role is Role.lawyer else None,
             booked_by_id=me.id if own and role is Role.operator else None,
+            # A start page shows the first of the day; /visits has them all.
+            limit=30,
         )
     if role in {Role.lawyer, Role.director, Role.cashier}:
         panels["overdue"] = await services.finance.plan_lines(

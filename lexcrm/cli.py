@@ -25,7 +25,14 @@ from lexcrm.demo_phones import DemoPhones
 from lexcrm.logs import configure_logging
 from lexcrm.settings import Settings, SettingsError, load_settings, setting_fields
 from lexcrm.simulator import ami_health, place_simulated_call
-from lexcrm.wiring import WebPortTaken, build_controller, open_core, run_controller, serve_web
+from lexcrm.wiring import (
+    WebPortTaken,
+    build_controller,
+    open_core,
+    run_controller,
+    serve_web,
+    tune_collector_for_serving,
+)
 from telephony.ami import AmiRequestFailed, AmiUnavailable
 
 EXIT_USAGE = 2
@@ -216,6 +223,7 @@ async def _run(settings: Settings, config_file: Path | None = None) -> int:
             if settings.transcription_worker:
                 await stack.enter_async_context(transcription.worker_process(config_file))
             address = await stack.enter_async_context(serve_web(settings, core, controller))
+            tune_collector_for_serving()
             print(f"lexcrm работает: {address}  (остановить: Ctrl+C)", flush=True)
             async with asyncio.TaskGroup() as tasks:
                 task = tasks.create_task(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import errno
+import gc
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -179,16 +179,20 @@ def build_web_app(
     )
 
 
+def tune_collector_for_serving() -> None:
+    """For a serving process only: a page builds hundreds of short-lived rows, and with the
+    default thresholds the cyclic collector ran in the middle of many of them, doubling the
+    slow pages' p95 at 60,000 clients (benchmarks/pages.py). What start-up made is left out
+    of its scans. Not for test processes: frozen objects are never collected."""
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+
+
 @contextlib.asynccontextmanager
 async def serve_web(
     settings: Settings, core: Core, controller: CallController | None = None
 ) -> AsyncIterator[str]:
     """Serve the web interface until the block ends; yields its address."""
-    # A page builds hundreds of short-lived rows; with the default thresholds the cyclic
-    # collector ran in the middle of many of them and doubled the slow pages' p95 at 60,000
-    # clients (benchmarks/pages.py). What exists at start-up is left out of its scans.
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
     runner = web.AppRunner(build_web_app(settings, core, controller), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.web_host, settings.web_port)

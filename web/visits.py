@@ -125,7 +125,7 @@ async def check_in(request: web.Request) -> web.StreamResponse:
         )
     except CrmError as error:
         raise web.HTTPBadRequest(text=error.message) from None
-    raise web.HTTPSeeOther(location="/visits")
+    raise web.HTTPSeeOther(location=back_to(request, "/visits"))
 
 
 async def close_visit(request: web.Request) -> web.StreamResponse:

@@ -75,7 +75,7 @@ from lexcrm.demo_data import (
     generate_firm,
 )
 from lexcrm.settings import Settings
-from lexcrm.wiring import Core, build_web_app, open_core
+from lexcrm.wiring import Core, build_web_app, open_core, tune_collector_for_serving
 
 TARGET_P95_MS = 150.0
 WARMUP_REQUESTS = 2
@@ -632,6 +632,7 @@ async def serve(
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", settings.web_port)
     await site.start()
+    tune_collector_for_serving()  # as `lexcrm run` does
     try:
         yield app
     finally:

@@ -9,8 +9,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import (
+    Date,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from crm.models import (
     Call,
@@ -44,6 +59,8 @@ LISTEN_ACTION = "listen_recording"
 LONG_SILENCE_MS = 15_000
 SHORT_CALL = timedelta(seconds=60)
 PAYMENT_SOON = timedelta(days=7)
+# Ids a query lists in one IN (…): far below SQLite's limit of bound parameters.
+IN_LIST_CHUNK = 5000
 
 
 def is_search_index_table(name: str | None) -> bool:
@@ -159,6 +176,41 @@ class QueueItem:
     employee: Employee | None
     score: int
     reasons: list[str]
+
+
+@dataclass
+class _QueueSignals:
+    """What makes one recent call worth listening to, as the queue's queries found it."""
+
+    call_id: int
+    started_at: datetime
+    poaching: list[str] = field(default_factory=list)  # the flags' phrases
+    risk: list[str] = field(default_factory=list)
+    silence_ms: int | None = None  # the longest, when long
+    short_before_payment: timedelta | None = None  # the talk time, when short
+    first_lead_call: bool = False  # of a lead never booked for a visit
+
+    def assess(self) -> tuple[int, list[str]]:
+        """The score and its reasons (0 and none: not worth listening to)."""
+        reasons: list[str] = []
+        score = 0
+        if self.poaching:
+            score += 60
+            reasons.append("сотрудник уводит клиента: " + _phrases(self.poaching))
+        if self.risk:
+            score += 40 + 10 * min(len(self.risk) - 1, 3)
+            reasons.append("риск расторжения: " + _phrases(self.risk))
+        if self.silence_ms is not None and self.silence_ms >= LONG_SILENCE_MS:
+            score += 20
+            reasons.append(f"долгая пауза {self.silence_ms // 1000} с")
+        if self.short_before_payment is not None:
+            score += 30
+            seconds = int(self.short_before_payment.total_seconds())
+            reasons.append(f"короткий звонок ({seconds} с) перед оплатой")
+        if self.first_lead_call:
+            score += 25
+            reasons.append("первый звонок нового клиента без записи на приём")
+        return score, reasons
 
 
 @dataclass(frozen=True)
@@ -550,46 +602,115 @@ class ConversationService:
             return hits
 
     async def listening_queue(self, *, days: int = 30, limit: int = 100) -> list[QueueItem]:
-        """Recent calls worth a head's listening, most at risk first, with the reasons."""
+        """Recent calls worth a head's listening, most at risk first, with the reasons.
+
+        Each reason is its own query over the period's calls that reads only the calls it
+        picks, a few columns each: flagged, a long silence, short before a payment, a lead's
+        first call. They are scored here and only the `limit` best are loaded whole.
+        """
         since = self._now() - timedelta(days=days)
+        recent = (Call.started_at >= since, Call.ended_at.is_not(None))
+        found: dict[int, _QueueSignals] = {}
+
+        def signals(call_id: int, started_at: datetime) -> _QueueSignals:
+            if call_id not in found:
+                found[call_id] = _QueueSignals(call_id, started_at)
+            return found[call_id]
+
         async with self._sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    select(Call, Client, Employee, Transcript)
-                    .outerjoin(Client, Client.id == Call.client_id)
-                    .outerjoin(Employee, Employee.id == Call.employee_id)
-                    .outerjoin(Transcript, Transcript.linkedid == Call.linkedid)
-                    .where(Call.started_at >= since, Call.ended_at.is_not(None))
+            dialect = session.get_bind().dialect.name
+            wanted_kinds = (CallFlagKind.risk, CallFlagKind.poaching)
+            flagged = await session.execute(
+                select(Call.id, Call.started_at, CallFlag.kind, CallFlag.phrase)
+                .join(CallFlag, CallFlag.linkedid == Call.linkedid)
+                .where(
+                    *recent,
+                    CallFlag.kind.in_(wanted_kinds),
+                    # Implied by the join, and lets the database start from the flags when
+                    # they are fewer than the period's calls.
+                    Call.linkedid.in_(
+                        select(CallFlag.linkedid).where(CallFlag.kind.in_(wanted_kinds))
+                    ),
                 )
-            ).all()
-            linkedids = [row[0].linkedid for row in rows]
-            flags: dict[str, list[CallFlag]] = defaultdict(list)
-            for flag in await session.scalars(
-                select(CallFlag).where(CallFlag.linkedid.in_(linkedids))
-            ):
-                flags[flag.linkedid].append(flag)
-            client_ids = {row[0].client_id for row in rows if row[0].client_id}
-            first_calls = dict(
-                (
-                    await session.execute(
-                        select(Call.client_id, func.min(Call.id))
-                        .where(Call.client_id.in_(client_ids))
-                        .group_by(Call.client_id)
+            )
+            for call_id, started_at, kind, phrase in flagged:
+                found_for = signals(call_id, started_at)
+                (found_for.poaching if kind == CallFlagKind.poaching else found_for.risk).append(
+                    phrase
+                )
+            # Long silences, short talks and leads' first calls in one pass over the period's
+            # calls. The database rounds a talk to the millisecond, so it picks calls a second
+            # longer too; the exact check is made here on the times themselves.
+            short = _milliseconds(Call.ended_at, Call.answered_at, dialect) < (
+                (SHORT_CALL + timedelta(seconds=1)).total_seconds() * 1000
+            )
+            earlier = aliased(Call)
+            first_lead_call = and_(
+                Call.client_id.is_not(None),
+                # The cheap index look-ups first: most calls are not a client's first.
+                ~exists(
+                    select(literal(1)).where(
+                        earlier.client_id == Call.client_id, earlier.id < Call.id
                     )
-                ).all()
+                ),
+                ~exists(select(literal(1)).where(Visit.client_id == Call.client_id)),
+                exists(
+                    select(literal(1)).where(
+                        Client.id == Call.client_id, Client.status == ClientStatus.lead
+                    )
+                ),
             )
-            with_visits = set(
-                await session.scalars(
-                    select(Visit.client_id).where(Visit.client_id.in_(client_ids)).distinct()
+            timed = await session.execute(
+                select(
+                    Call.id,
+                    Call.started_at,
+                    Call.client_id,
+                    Call.answered_at,
+                    Call.ended_at,
+                    Transcript.longest_silence_ms,
+                    # Worked out again only for the calls picked.
+                    case((first_lead_call, True), else_=False),
+                )
+                .outerjoin(Transcript, Transcript.linkedid == Call.linkedid)
+                .where(
+                    *recent,
+                    or_(
+                        Transcript.longest_silence_ms >= LONG_SILENCE_MS,
+                        Call.client_id.is_not(None) & Call.answered_at.is_not(None) & short,
+                        first_lead_call,
+                    ),
                 )
             )
-            payments = (
-                await session.execute(
+            short_talks: list[tuple[int, datetime, int, timedelta]] = []
+            for row in timed:
+                call_id, started_at, caller_id, answered_at, ended_at, silence_ms, first = row
+                if silence_ms is not None and silence_ms >= LONG_SILENCE_MS:
+                    signals(call_id, started_at).silence_ms = silence_ms
+                if first:
+                    signals(call_id, started_at).first_lead_call = True
+                if caller_id is not None and answered_at is not None and ended_at is not None:
+                    talk = ended_at - answered_at
+                    if talk < SHORT_CALL:
+                        short_talks.append((call_id, started_at, caller_id, talk))
+            due_dates: dict[int, list[date]] = defaultdict(list)
+            callers = sorted({caller_id for _id, _started, caller_id, _talk in short_talks})
+            for chunk in range(0, len(callers), IN_LIST_CHUNK):
+                payments = await session.execute(
                     select(Contract.client_id, PlannedPayment.due_on)
                     .join(PlannedPayment, PlannedPayment.contract_id == Contract.id)
-                    .where(Contract.client_id.in_(client_ids))
+                    .where(
+                        Contract.client_id.in_(callers[chunk : chunk + IN_LIST_CHUNK]),
+                        PlannedPayment.due_on >= since.date(),
+                    )
                 )
-            ).all()
+                for client_id, due_on in payments:
+                    due_dates[client_id].append(due_on)
+            for call_id, started_at, caller_id, talk in short_talks:
+                if any(
+                    started_at.date() <= due <= (started_at + PAYMENT_SOON).date()
+                    for due in due_dates.get(caller_id, [])
+                ):
+                    signals(call_id, started_at).short_before_payment = talk
             listened = set(
                 await session.scalars(
                     select(JournalEntry.object_id).where(
@@ -597,52 +718,31 @@ class ConversationService:
                     )
                 )
             )
-        due_dates: dict[int, list[date]] = defaultdict(list)
-        for client_id, due_on in payments:
-            due_dates[client_id].append(due_on)
-        items = []
-        for call, client, employee, transcript in rows:
-            reasons: list[str] = []
-            score = 0
-            call_flags = flags.get(call.linkedid, [])
-            risk = [f for f in call_flags if f.kind == CallFlagKind.risk]
-            poaching = [f for f in call_flags if f.kind == CallFlagKind.poaching]
-            if poaching:
-                score += 60
-                reasons.append("сотрудник уводит клиента: " + _phrases(poaching))
-            if risk:
-                score += 40 + 10 * min(len(risk) - 1, 3)
-                reasons.append("риск расторжения: " + _phrases(risk))
-            if transcript is not None and transcript.longest_silence_ms >= LONG_SILENCE_MS:
-                score += 20
-                reasons.append(f"долгая пауза {transcript.longest_silence_ms // 1000} с")
-            talk = _talk(call)
-            if (
-                client is not None
-                and talk is not None
-                and talk < SHORT_CALL
-                and any(
-                    call.started_at.date() <= due <= (call.started_at + PAYMENT_SOON).date()
-                    for due in due_dates.get(client.id, [])
-                )
-            ):
-                score += 30
-                reasons.append(f"короткий звонок ({int(talk.total_seconds())} с) перед оплатой")
-            if (
-                client is not None
-                and client.status == ClientStatus.lead
-                and first_calls.get(client.id) == call.id
-                and client.id not in with_visits
-            ):
-                score += 25
-                reasons.append("первый звонок нового клиента без записи на приём")
-            if score == 0:
-                continue
-            if str(call.id) in listened:
-                score //= 2  # someone has heard it already: others first
-            items.append(QueueItem(call, client, employee, score, reasons))
-        items.sort(key=lambda item: (-item.score, -item.call.started_at.timestamp()))
-        return items[:limit]
+            scored = []
+            for found_for in found.values():
+                score, reasons = found_for.assess()
+                if score == 0:
+                    continue
+                if str(found_for.call_id) in listened:
+                    score //= 2  # someone has heard it already: others first
+                scored.append((score, reasons, found_for))
+            scored.sort(key=lambda s: (-s[0], -s[2].started_at.timestamp(), s[2].call_id))
+            scored = scored[:limit]
+            loaded = {
+                call.id: (call, client, employee)
+                for call, client, employee in (
+                    await session.execute(
+                        select(Call, Client, Employee)
+                        .outerjoin(Client, Client.id == Call.client_id)
+                        .outerjoin(Employee, Employee.id == Call.employee_id)
+                        .where(Call.id.in_([s[2].call_id for s in scored]))
+                    )
+                ).all()
+            }
+        return [
+            QueueItem(*loaded[found_for.call_id], score, reasons)
+            for score, reasons, found_for in scored
+        ]
 
     async def contracts_at_risk(self, *, days: int = 30) -> list[ContractAtRisk]:
         """Active contracts whose client spoke of leaving on a call lately."""
@@ -658,6 +758,11 @@ class ConversationService:
                         Contract.status.in_([ContractStatus.active, ContractStatus.draft]),
                         CallFlag.kind == CallFlagKind.risk,
                         Call.started_at >= since,
+                        # Implied by the join, and lets the database start from the flags
+                        # rather than read every call of the period.
+                        Call.linkedid.in_(
+                            select(CallFlag.linkedid).where(CallFlag.kind == CallFlagKind.risk)
+                        ),
                     )
                     .order_by(Call.started_at)
                 )
@@ -671,72 +776,102 @@ class ConversationService:
         return sorted(found.values(), key=lambda c: -c.last_call.started_at.timestamp())
 
     async def statistics(self, since: date, until: date) -> CallStatistics:
-        """Calls from `since` to `until` (inclusive) by day, employee and queue."""
+        """Calls from `since` to `until` (inclusive) by day, employee and queue.
+
+        One GROUP BY in the database by UTC day, employee and queue; the three cuts and the
+        totals are added up here from those few hundred rows.
+        """
         start = datetime.combine(since, datetime.min.time(), tzinfo=self._now().tzinfo)
         end = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=start.tzinfo)
         async with self._sessionmaker() as session:
-            rows = (
+            dialect = session.get_bind().dialect.name
+            day = _utc_date(Call.started_at, dialect).label("day")
+            answered = Call.answered_at.is_not(None)
+            talked = answered & Call.ended_at.is_not(None)
+            flagged = exists(select(literal(1)).where(CallFlag.linkedid == Call.linkedid))
+            first = func.min(Call.started_at)
+            groups = (
                 await session.execute(
-                    select(Call, Employee, Transcript)
-                    .outerjoin(Employee, Employee.id == Call.employee_id)
+                    select(
+                        day,
+                        Call.employee_id,
+                        Call.queue,
+                        func.count(),
+                        _count_if(answered),
+                        _count_if(flagged),
+                        _count_if(talked),
+                        func.sum(
+                            case((talked, _milliseconds(Call.ended_at, Call.answered_at, dialect)))
+                        ),
+                        func.sum(
+                            case(
+                                (
+                                    answered,
+                                    _milliseconds(Call.answered_at, Call.started_at, dialect),
+                                )
+                            )
+                        ),
+                        func.sum(Transcript.employee_talk_ms),
+                        func.sum(Transcript.client_talk_ms),
+                    )
                     .outerjoin(Transcript, Transcript.linkedid == Call.linkedid)
                     .where(Call.started_at >= start, Call.started_at < end)
-                    .order_by(Call.started_at)
+                    .group_by(day, Call.employee_id, Call.queue)
+                    # Rows first seen first, as a pass over the calls in time would meet them:
+                    # equal totals keep that order below.
+                    .order_by(first)
                 )
             ).all()
-            flagged = set(
-                await session.scalars(
-                    select(CallFlag.linkedid).where(
-                        CallFlag.linkedid.in_([row[0].linkedid for row in rows])
-                    )
-                )
-            )
+            names = dict((await session.execute(select(Employee.id, Employee.full_name))).all())
         stats = CallStatistics(since=since, until=until)
         days: dict[str, CountRow] = {}
-        day = since
-        while day <= until:
-            days[day.isoformat()] = CountRow(day.strftime("%d.%m"))
-            day += timedelta(days=1)
+        day_of = since
+        while day_of <= until:
+            days[day_of.isoformat()] = CountRow(day_of.strftime("%d.%m"))
+            day_of += timedelta(days=1)
         employees: dict[str, CountRow] = {}
         queues: dict[str, CountRow] = {}
-        waits: list[float] = []
-        talks: list[float] = []
-        for call, employee, transcript in rows:
-            answered = call.answered_at is not None
-            is_flagged = call.linkedid in flagged
-            talk = _talk(call)
-            if call.answered_at is not None:
-                waits.append((call.answered_at - call.started_at).total_seconds())
-            if talk is not None:
-                talks.append(talk.total_seconds())
-            who = employee.full_name if employee else "—"
+        waits_ms = talks_ms = talks = 0
+        for (
+            group_day,
+            employee_id,
+            queue,
+            total,
+            answered_count,
+            flagged_count,
+            talk_count,
+            talk_ms,
+            wait_ms,
+            employee_talk_ms,
+            client_talk_ms,
+        ) in groups:
+            when = _as_date(group_day)
+            who = names.get(employee_id, "—") if employee_id is not None else "—"
+            talk_seconds = int(talk_ms or 0) / 1000
             rows_to_count = [
-                days.setdefault(
-                    call.started_at.date().isoformat(), CountRow(call.started_at.strftime("%d.%m"))
-                ),
+                days.setdefault(when.isoformat(), CountRow(when.strftime("%d.%m"))),
                 employees.setdefault(who, CountRow(who)),
-                queues.setdefault(
-                    call.queue or "без очереди", CountRow(call.queue or "без очереди")
-                ),
+                queues.setdefault(queue or "без очереди", CountRow(queue or "без очереди")),
             ]
             for row in rows_to_count:
-                row.total += 1
-                row.answered += answered
-                row.flagged += is_flagged
-                row.talk_seconds += talk.total_seconds() if talk is not None else 0.0
-            if transcript is not None:
-                employees[who].employee_talk_ms += transcript.employee_talk_ms
-                employees[who].all_talk_ms += (
-                    transcript.employee_talk_ms + transcript.client_talk_ms
-                )
+                row.total += int(total)
+                row.answered += int(answered_count or 0)
+                row.flagged += int(flagged_count or 0)
+                row.talk_seconds += talk_seconds
+            if employee_talk_ms is not None:
+                employees[who].employee_talk_ms += int(employee_talk_ms)
+                employees[who].all_talk_ms += int(employee_talk_ms) + int(client_talk_ms or 0)
+            stats.total += int(total)
+            stats.answered += int(answered_count or 0)
+            stats.flagged += int(flagged_count or 0)
+            waits_ms += int(wait_ms or 0)
+            talks_ms += int(talk_ms or 0)
+            talks += int(talk_count or 0)
         stats.by_day = list(days.values())
         stats.by_employee = sorted(employees.values(), key=lambda r: -r.total)
         stats.by_queue = sorted(queues.values(), key=lambda r: -r.total)
-        stats.total = len(rows)
-        stats.answered = sum(1 for row in rows if row[0].answered_at is not None)
-        stats.flagged = len(flagged)
-        stats.average_wait_seconds = sum(waits) / len(waits) if waits else 0.0
-        stats.average_talk_seconds = sum(talks) / len(talks) if talks else 0.0
+        stats.average_wait_seconds = waits_ms / 1000 / stats.answered if stats.answered else 0.0
+        stats.average_talk_seconds = talks_ms / 1000 / talks if talks else 0.0
         return stats
 
 
@@ -774,11 +909,32 @@ def _mentions(spoken: str, wanted: list[str]) -> bool:
     return any(stems_match(w, s) for w in wanted for s in said)
 
 
-def _phrases(flags: list[CallFlag]) -> str:
-    return ", ".join(sorted({f"«{flag.phrase}»" for flag in flags}))
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.sum(case((condition, 1), else_=0))
 
 
-def _talk(call: Call) -> timedelta | None:
-    if call.answered_at is None or call.ended_at is None:
-        return None
-    return call.ended_at - call.answered_at
+def _utc_date(column: Any, dialect: str) -> ColumnElement[Any]:
+    """The UTC calendar date of a timestamp column, computed by the database."""
+    if dialect == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    if dialect == "sqlite":
+        return func.date(column)  # the UTC time, stored as text
+    raise NotImplementedError(f"no date expression for the {dialect} database")
+
+
+def _milliseconds(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any]:
+    """Whole milliseconds from `earlier` to `later`, computed by the database."""
+    if dialect == "postgresql":
+        return func.round(func.extract("epoch", later - earlier) * 1000)
+    if dialect == "sqlite":
+        return func.round((func.julianday(later) - func.julianday(earlier)) * 86_400_000)
+    raise NotImplementedError(f"no duration expression for the {dialect} database")
+
+
+def _as_date(value: Any) -> date:
+    # SQLite hands a date back as text, PostgreSQL as a date.
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _phrases(phrases: list[str]) -> str:
+    return ", ".join(sorted({f"«{phrase}»" for phrase in phrases}))

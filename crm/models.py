@@ -15,6 +15,7 @@ from sqlalchemy import (
     Dialect,
     Enum,
     ForeignKey,
+    Index,
     LargeBinary,
     MetaData,
     String,
@@ -211,6 +212,12 @@ class Contract(Base):
 
 class Call(Base):
     __tablename__ = "calls"
+    # Statistics read a period's calls by day, direction and employee: with every column
+    # they need in the index, SQLite never visits the table (a year at 60,000 clients:
+    # 208 ms → 107 ms).
+    __table_args__ = (
+        Index("ix_calls_period_figures", "started_at", "direction", "employee_id", "answered_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Asterisk's linkedid: shared by every channel of one call, so it identifies the call.

@@ -21,10 +21,27 @@ from tests.support.audio import speak_to_wav
 from tests.support.waiting import eventually
 
 LINKEDID = "1764200000.77"
-# About 40 seconds: long enough to be killed in the middle of.
+# About 40 seconds: long enough to be killed in the middle of. No sentence repeats: a
+# window of repeated text looks to Whisper like its own looping, and it then samples at
+# higher temperatures, which makes the transcript differ from run to run.
 EMPLOYEE_SPEECH = " ".join(
-    ["Please write down my personal number."]
-    + ["Good afternoon. Your hearing is on Monday at ten. Please bring the contract."] * 6
+    [
+        "Please write down my personal number.",
+        "Good afternoon. Your hearing is on Monday at ten.",
+        "Please bring the contract and your passport.",
+        "The court will look at the receipts from the shop.",
+        "We asked for the expert report last week.",
+        "If the judge agrees, the case may end in one session.",
+        "Your neighbour will come as a witness on Tuesday.",
+        "I will send the draft of the claim tomorrow morning.",
+        "The fee for the court has already been paid.",
+        "The other side wants to settle before the trial.",
+        "We should not accept their first offer.",
+        "Think about what sum would be fair for you.",
+        "The bank statement shows every transfer you made.",
+        "Bring copies of the letters you sent them in March.",
+        "Call me at the office if anything changes.",
+    ]
 )
 CLIENT_SPEECH = "I am not happy. I want my money back."
 

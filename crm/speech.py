@@ -9,7 +9,7 @@ import snowballstemmer
 
 NUMBER_REDACTED = "[номер скрыт]"
 # Five or more digits, possibly split by spaces, dashes, dots or brackets, with an optional
-# leading +: phone numbers as Whisper writes them ("8 921 555-11-99", "+7 (921) …"). Dates
+# leading +: phone numbers as Whisper writes them (an 8 or +7, then ten digits in groups). Dates
 # ("12.03") and sums ("5000") stay; a sum of five digits or more is hidden too, a fair
 # price for never showing a client's number to an employee.
 _NUMBER = re.compile(r"\+?\d(?:[\s().\-]{0,3}\d){4,}")

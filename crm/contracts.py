@@ -158,6 +158,7 @@ class ContractService:
         number_part: str = "",
         lawyer_id: int | None = None,
         client_id: int | None = None,
+        contract_id: int | None = None,
         signed_from: date | None = None,
         signed_to: date | None = None,
         client_name: str = "",
@@ -181,6 +182,8 @@ class ContractService:
             statement = statement.where(Contract.lawyer_id == lawyer_id)
         if client_id is not None:
             statement = statement.where(Contract.client_id == client_id)
+        if contract_id is not None:
+            statement = statement.where(Contract.id == contract_id)
         if signed_from is not None:
             statement = statement.where(Contract.signed_on >= signed_from)
         if signed_to is not None:

@@ -309,6 +309,20 @@ class FinanceService:
             )
         return accruals, payouts
 
+    async def expenses_of(
+        self, *, contract_id: int | None = None, client_id: int | None = None
+    ) -> list[Expense]:
+        """The expenses under one contract, or under any of one client's contracts."""
+        statement = select(Expense).order_by(Expense.spent_on.desc(), Expense.id.desc())
+        if contract_id is not None:
+            statement = statement.where(Expense.contract_id == contract_id)
+        if client_id is not None:
+            statement = statement.join(Contract, Contract.id == Expense.contract_id).where(
+                Contract.client_id == client_id
+            )
+        async with self._sessionmaker() as session:
+            return list(await session.scalars(statement.limit(300)))
+
     async def cash_movements(
         self,
         *,

@@ -57,6 +57,17 @@ def search_key(text: str) -> str:
 MAX_KOPECKS = 10**15  # a trillion roubles: anything above is a typing error, not a contract
 
 
+def parse_day(text: str) -> date:
+    """A date as Russians write it (27.11.2026) or in ISO form (2026-11-27, as date inputs
+    send it); ValueError for anything else."""
+    for layout in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text.strip(), layout).date()
+        except ValueError:
+            continue
+    raise ValueError(f"not a date: {text[:20]!r}")
+
+
 def parse_money(text: str) -> int:
     """Kopecks from what a person types: "1 250 000,50", "1250000.5", "1 250 000 ₽".
 

@@ -11,12 +11,13 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from crm.crypto import KeyRing
 from crm.db import upgrade_database
 from crm.errors import CrmError, KeyFileExists
+from crm.formatting import parse_day
 from crm.roles import Role
 from lexcrm import demo, transcription
 from lexcrm.asterisk_runtime import AsteriskRuntime, AsteriskRuntimeError, carrier_simulator
@@ -352,11 +353,10 @@ async def _client_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def _day(text: str) -> date:
     """A date as Russians write it (27.11.2026) or in ISO form (2026-11-27)."""
-    for layout in ("%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, layout).date()
-        except ValueError:
-            continue
+    try:
+        return parse_day(text)
+    except ValueError:
+        pass
     raise argparse.ArgumentTypeError(f"дата {text!r} не распознана: ДД.ММ.ГГГГ или ГГГГ-ММ-ДД")
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select
 
 from crm.calls import LEAD_NAME, LEAD_SOURCE
 from crm.errors import CrmError, InvalidPhoneNumber
-from crm.formatting import FIRM_TIMEZONE, search_key
+from crm.formatting import FIRM_TIMEZONE, parse_day, search_key
 from crm.models import (
     Accrual,
     Base,
@@ -1571,12 +1571,10 @@ def client_count(text: str) -> int:
 
 def firm_evening(text: str) -> datetime:
     """--today: a date (ГГГГ-ММ-ДД or ДД.ММ.ГГГГ), taken as 18:00 that day, Moscow time."""
-    for layout in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            day = datetime.strptime(text, layout).date()
-        except ValueError:
-            continue
-        return datetime.combine(day, clock_time(18), FIRM_TIMEZONE)
+    try:
+        return datetime.combine(parse_day(text), clock_time(18), FIRM_TIMEZONE)
+    except ValueError:
+        pass
     raise argparse.ArgumentTypeError(f"дата {text!r} не распознана: ГГГГ-ММ-ДД или ДД.ММ.ГГГГ")
 
 

@@ -59,7 +59,6 @@ async def client_card_page(
     role, me = user.employee.role, user.employee.id
     owner = await owner_of(request, lawyer_id=client.lawyer_id, client_id=client.id)
     employees = await services.employees.list_employees()
-    money = await services.finance.cash_movements(client_id=client.id)
     return render(
         request,
         "client.html",
@@ -70,7 +69,7 @@ async def client_card_page(
             "visits": await services.visits.visits(client_id=client.id, limit=50),
             "notes": await services.notes.of_client(client.id),
             "hearings": await services.hearings.hearings(client_id=client.id),
-            "expenses": money.expenses,
+            "expenses": await services.finance.expenses_of(client_id=client.id),
             "lawyers": [e for e in employees if e.role is Role.lawyer and e.is_active],
             "can_book": may(role, Action.book_visit, owner_id=owner, employee_id=me),
             "can_check_in": scope_of(role, Action.check_in_visit) is not None,

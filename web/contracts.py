@@ -119,10 +119,8 @@ async def contract_card(request: web.Request) -> web.StreamResponse:
     role, me = user.employee.role, user.employee.id
     client = await services.clients.get_client(contract.client_id)
     owner = await owner_of(request, lawyer_id=contract.lawyer_id, client_id=contract.client_id)
-    rows = await services.contracts.search(client_id=client.id)
-    row = next(r for r in rows if r.contract.id == contract.id)
+    (row,) = await services.contracts.search(contract_id=contract.id)
     plan, payments = await services.finance.plan_of(contract.id)
-    money = await services.finance.cash_movements(contract_id=contract.id)
     employees = await services.employees.list_employees()
     return render(
         request,
@@ -132,7 +130,7 @@ async def contract_card(request: web.Request) -> web.StreamResponse:
             "client": client,
             "plan": plan,
             "payments": payments,
-            "expenses": money.expenses,
+            "expenses": await services.finance.expenses_of(contract_id=contract.id),
             "hearings": await services.hearings.hearings(contract_id=contract.id),
             "calls": await services.call_log.calls(client_id=client.id, limit=100),
             "notes": [

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from aiohttp import web
 from multidict import MultiMapping
 
-from crm.formatting import FIRM_TIMEZONE
+from crm.formatting import FIRM_TIMEZONE, parse_day
 from crm.permissions import Action, Scope, scope_of
 from web.i18n import gettext as _
 from web.keys import CurrentUser
@@ -21,11 +21,10 @@ def parse_date(text: str) -> date | None:
     text = text.strip()
     if not text:
         return None
-    for pattern in ("%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
+    try:
+        return parse_day(text)
+    except ValueError:
+        pass
     raise web.HTTPBadRequest(text=_("Дата «%(date)s»: ожидается ДД.ММ.ГГГГ") % {"date": text[:20]})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import logging
@@ -22,6 +23,8 @@ from crm.roles import Role
 from lexcrm.asterisk_runtime import AsteriskRuntime
 from lexcrm.settings import Settings
 from lexcrm.wiring import Core, build_web_app, open_core, run_controller
+from telephony.ari import AriClient, AriError
+from tests.asterisk.test_ari_client import endpoint_of
 from tests.asterisk.test_inbound_masking import assert_no_digits_of, call_the_firm
 from tests.asterisk.test_outbound import carrier_calls
 from tests.conftest import SIPP_LAWYER_PORT, SIPP_OPERATOR_PORT
@@ -113,6 +116,21 @@ async def stack(asterisk: AsteriskRuntime, tmp_path: Path) -> AsyncIterator[Stac
             if stack.controller is not None:
                 await stack.stop_controller()
             await server.close()
+            await hang_up_leftover_calls(asterisk)
+
+
+async def hang_up_leftover_calls(asterisk: AsteriskRuntime) -> None:
+    """End any call a test left behind (it failed midway, say): still ringing, it would
+    end during the next test and show up in that test's fresh database."""
+    async with AriClient(endpoint_of(asterisk)) as ari:
+        for channel in await ari.channels():
+            with contextlib.suppress(AriError):
+                await ari.hangup(channel["id"])
+        await eventually(lambda: _no_channels(ari), timeout=10)
+
+
+async def _no_channels(ari: AriClient) -> bool:
+    return not await ari.channels()
 
 
 async def collect_messages(socket: aiohttp.ClientWebSocketResponse, into: list[str]) -> None:

@@ -46,6 +46,30 @@ def free_udp_port() -> int:
     return _pick(socket.SOCK_DGRAM)
 
 
+def free_sipp_media_port() -> int:
+    """An RTP port for sipp, which binds it and the port two above (for video) and exits
+    at once if either is taken: both are claimed."""
+    for _ in range(2000):
+        port = _rng.choice(_TEST_PORTS[:-2])
+        claims = [(socket.SOCK_DGRAM, port), (socket.SOCK_DGRAM, port + 2)]
+        if all(claim not in _handed_out and _free(*claim) for claim in claims):
+            _handed_out.update(claims)
+            return port
+    raise RuntimeError("no free sipp media port")
+
+
+def udp_port_bound(port: int) -> bool:
+    """Whether some process has a UDP socket on this port (read from the kernel's table,
+    since probing by binding could take the port from the very process being waited for)."""
+    wanted = f":{port:04X}"
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        with open(table, encoding="ascii") as lines:
+            next(lines)  # the header
+            if any(line.split()[1].endswith(wanted) for line in lines):
+                return True
+    return False
+
+
 def free_sip_port() -> int:
     """A port for a SIP phone that also opens TCP on it and TLS on the next one (baresip)."""
     for _ in range(2000):

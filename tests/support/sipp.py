@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
-from tests.support.ports import free_udp_port
+from tests.support.ports import free_sipp_media_port, free_udp_port, udp_port_bound
 
 # A phone that rings and is never picked up: 180, then the caller's CANCEL ends it (487).
 RING_ONLY_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -61,14 +62,16 @@ class SippPhone:
         self.calls = calls
         self.answers = answers
         self.sip_port = free_udp_port()
-        self.media_port = free_udp_port()
+        self.media_port = free_sipp_media_port()
         self.trace_path = workdir / "sipp-messages.log"
+        self.errors_path = workdir / "sipp-errors.log"
         self._process: subprocess.Popen[bytes] | None = None
 
     def contact(self, extension: str) -> str:
         return f"sip:{extension}@127.0.0.1:{self.sip_port}"
 
     def start(self) -> None:
+        """Start sipp and return once it listens; raise with sipp's own words if it quit."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         if self.answers:
             scenario = ["-sn", "uas"]
@@ -76,31 +79,48 @@ class SippPhone:
             scenario_file = self.workdir / "ring-only.xml"
             scenario_file.write_text(RING_ONLY_SCENARIO)
             scenario = ["-sf", str(scenario_file)]
-        self._process = subprocess.Popen(
-            [
-                "sipp",
-                *scenario,
-                "-i",
-                "127.0.0.1",
-                "-p",
-                str(self.sip_port),
-                "-mi",
-                "127.0.0.1",
-                "-mp",
-                str(self.media_port),
-                "-rtp_echo",
-                "-m",
-                str(self.calls),
-                "-nostdin",
-                "-trace_msg",
-                "-message_file",
-                str(self.trace_path),
-            ],
-            cwd=self.workdir,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with self.errors_path.open("wb") as errors:
+            self._process = subprocess.Popen(
+                [
+                    "sipp",
+                    *scenario,
+                    "-i",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.sip_port),
+                    "-mi",
+                    "127.0.0.1",
+                    "-mp",
+                    str(self.media_port),
+                    "-rtp_echo",
+                    "-m",
+                    str(self.calls),
+                    "-nostdin",
+                    "-trace_msg",
+                    "-message_file",
+                    str(self.trace_path),
+                ],
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+            )
+        self._wait_listening()
+
+    def _wait_listening(self) -> None:
+        # A sipp that quits (a port taken) would otherwise leave calls to it ringing out
+        # and fail the test much later, far from the cause. Its ports are ours alone, so
+        # all of them bound means it is up.
+        assert self._process is not None
+        ports = (self.sip_port, self.media_port, self.media_port + 2)
+        deadline = time.monotonic() + 10
+        while not all(udp_port_bound(port) for port in ports):
+            if self._process.poll() is not None:
+                errors = self.errors_path.read_text(errors="replace").strip()
+                raise RuntimeError(f"sipp quit on start ({self._process.returncode}): {errors}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"sipp did not listen on port {self.sip_port} within 10 s")
+            time.sleep(0.02)
 
     def messages(self) -> str:
         """Every SIP message sipp sent or received so far, headers and bodies."""

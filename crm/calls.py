@@ -194,8 +194,13 @@ class CallService:
         disposition: Disposition,
         answered_by: str | None,
         at: datetime,
+        *,
+        client_dialled_at: datetime | None = None,
     ) -> CallbackTask | None:
-        """Close the record; a missed inbound call becomes a callback task for the call centre."""
+        """Close the record; a missed inbound call becomes a callback task for the call centre.
+
+        `client_dialled_at`: when the client's phone was dialled, on a call the firm placed.
+        """
         employee = await self.employee_by_extension(answered_by) if answered_by else None
         async with self._sessionmaker() as session:
             call = await _call_by_linkedid(session, linkedid)
@@ -203,6 +208,7 @@ class CallService:
                 return None
             call.ended_at = at
             call.disposition = disposition.value
+            call.client_dialled_at = client_dialled_at
             if employee is not None and call.employee_id is None:
                 call.employee_id = employee.id
             task = None

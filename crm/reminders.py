@@ -552,8 +552,11 @@ class ReminderService:
         return self._rang_long_enough(call) and bool((call.comment or "").strip())
 
     def _rang_long_enough(self, call: Call) -> bool:
-        assert call.ended_at is not None
-        rang = (call.ended_at - call.started_at).total_seconds()
+        # The client's phone, not the employee's: a click-to-call rings the employee first,
+        # and letting one's own phone ring out must not pass for trying the client.
+        if call.ended_at is None or call.client_dialled_at is None:
+            return False
+        rang = (call.ended_at - call.client_dialled_at).total_seconds()
         return rang >= self.rules.min_ring_seconds
 
     async def _retry_or_escalate(

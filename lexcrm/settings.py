@@ -122,7 +122,9 @@ class Settings:
         "", "Other periods for some topics, e.g. «банкротство=14; ДТП=21» (days)."
     )
     reminder_min_ring_seconds: int = _setting(
-        20, "An unanswered call settles a reminder once it rang this long and has a comment."
+        20,
+        "An unanswered call settles a reminder once the client's phone rang this long and the "
+        "call has a comment.",
     )
     reminder_retry_ladder: str = _setting(
         "2h,next-day,3d",

@@ -161,7 +161,11 @@ class CallController:
                 self._reconcile_wanted.set()
             else:
                 await self._calls.call_ended(
-                    event.linkedid, event.disposition, event.answered_by, event.at
+                    event.linkedid,
+                    event.disposition,
+                    event.answered_by,
+                    event.at,
+                    client_dialled_at=event.client_dialled_at,
                 )
             self._masks_dirty.set()  # sticky routing may have changed
         elif isinstance(event, RecordingReady):
@@ -350,7 +354,11 @@ class CallController:
         if call.answered_by is not None and call.answered_at is not None:
             await self._calls.call_answered(call.linkedid, call.answered_by, call.answered_at)
         await self._calls.call_ended(
-            call.linkedid, call.disposition, call.answered_by, call.ended_at
+            call.linkedid,
+            call.disposition,
+            call.answered_by,
+            call.ended_at,
+            client_dialled_at=call.client_dialled_at,
         )
         files = [self._config.host_path(name) for name in call.recording_files]
         files = [path for path in files if path.exists()]

@@ -140,6 +140,9 @@ class _Call:
     origin_context: str = ""
     origin_external: bool = False
     external_joined: bool = False
+    # When the carrier was first asked for the other party, on a call the firm placed: an
+    # unanswered call's ring time counts from here, not from the employee's own phone.
+    client_dialled_at: datetime | None = None
     announced: bool = False
     announced_direction: CallDirectionKind | None = None
     client_code: str | None = None
@@ -460,6 +463,8 @@ class CallTracker:
                     call.origin_external = True
                 else:
                     call.external_joined = True
+                    if call.client_dialled_at is None:
+                        call.client_dialled_at = at
         state = ev.get(prefix + "channelstate", "")
         if not state and ev.get(prefix + "channelstatedesc", "").lower() == "ringing":
             state = _STATE_RINGING
@@ -545,7 +550,16 @@ class CallTracker:
         if not call.started:
             self._start(call, out)
         disposition = self._disposition(call, inferred=inferred)
-        out.append(CallEnded(call.linkedid, at, disposition, call.answered_by, inferred))
+        out.append(
+            CallEnded(
+                call.linkedid,
+                at,
+                disposition,
+                call.answered_by,
+                inferred,
+                client_dialled_at=call.client_dialled_at,
+            )
+        )
         if call.recording:
             # MixMonitor closes its files when the channel hangs up: only now are they whole.
             out.append(RecordingReady(call.linkedid, at, call.recording))

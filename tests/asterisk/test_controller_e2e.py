@@ -422,6 +422,9 @@ async def test_client_calling_back_reaches_the_employee_who_tried_them(
             lambda: stack.rows(Call, linkedid=request.channel_id, disposition="busy"), timeout=30
         )
         assert tried[0].employee_id == lawyer.id
+        # The client's phone was dialled once the lawyer had picked up their own.
+        dialled = tried[0].client_dialled_at
+        assert dialled is not None and tried[0].started_at < dialled <= tried[0].ended_at
         # The masking table now sends this client's calls to the lawyer first.
         await eventually(lambda: "sticky = 1004" in _read_masks(stack), timeout=10)
         await call_the_firm(carrier, number, talk_seconds=8)

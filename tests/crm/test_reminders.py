@@ -164,10 +164,17 @@ async def _call(
     direction: CallDirection = CallDirection.outbound,
     comment: str | None = None,
     ended: bool = True,
+    own_phone: float | None = 0,
 ) -> int:
-    """A call record as the controller leaves it: started, maybe answered, ended."""
+    """A call record as the controller leaves it: started, maybe answered, ended.
+
+    `own_phone`: how long a click-to-call rang the employee's own phone before the client
+    was dialled (None: the client never was)."""
     answered = started + timedelta(seconds=answered_after) if answered_after is not None else None
     end = (answered + timedelta(minutes=3)) if answered else started + timedelta(seconds=ring)
+    dialled = None
+    if direction is CallDirection.outbound and own_phone is not None:
+        dialled = started + timedelta(seconds=own_phone)
     async with sessionmaker() as session:
         call = Call(
             linkedid=f"call-{next(_numbers)}",
@@ -177,6 +184,7 @@ async def _call(
             started_at=started,
             answered_at=answered,
             ended_at=end if ended else None,
+            client_dialled_at=dialled,
             disposition=("answered" if answered else "no_answer") if ended else None,
             comment=comment,
         )
@@ -703,6 +711,41 @@ async def test_an_unanswered_call_counts_only_after_a_long_ring_and_a_comment(
         # "In two hours" after the unanswered call.
         assert retry.due_at == ended + timedelta(hours=2)
         assert retry.contract_id is None and retry.employee_id == firm.lawyer
+
+
+@pytest.mark.parametrize(
+    ("ring", "own_phone", "counts"),
+    [
+        (45, None, False),  # the employee never picked up: the client was never dialled
+        (45, 30, False),  # 30 s on the employee's phone, then 15 s on the client's
+        (50, 25, True),  # the client's phone rang 25 s
+    ],
+)
+async def test_a_click_to_call_counts_by_the_clients_ring_not_the_employees(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    reminders: ReminderService,
+    firm: Firm,
+    ring: float,
+    own_phone: float | None,
+    counts: bool,
+) -> None:
+    await _manual(reminders, firm, msk(11, 30, 9, 30))
+    assert await reminders.due_for(firm.lawyer) is not None
+    await _call(
+        sessionmaker,
+        employee=firm.lawyer,
+        client=firm.client,
+        started=clock.now + timedelta(minutes=1),
+        ring=ring,
+        own_phone=own_phone,
+        comment="не взял трубку",
+    )
+    clock.now += timedelta(minutes=10)
+    assert bool(await reminders.settle(firm.lawyer)) is counts
+    due = await reminders.due_for(firm.lawyer)
+    # A call that does not count leaves the window up.
+    assert (due is None) is counts
 
 
 async def test_the_comment_written_later_lets_the_unanswered_call_count(

@@ -259,6 +259,37 @@ def test_click_to_call_answered() -> None:
     ]
 
 
+def test_click_to_call_says_when_the_client_was_dialled() -> None:
+    call = ClickToCall(announce=True)
+    events = [*call.events, call.pbx.hangup(call.trunk, 19), call.pbx.hangup(call.phone, 16)]
+    out = play(CallTracker(), events)
+    ended = next(e for e in out if isinstance(e, CallEnded))
+    # Event 7 is the carrier's channel: the employee's phone rang from event 0.
+    assert ended.client_dialled_at == at(7)
+    assert out[0].at == at(0)
+
+
+def test_click_to_call_the_employee_never_picked_up_never_dialled_the_client() -> None:
+    pbx = Pbx()
+    phone = pbx.channel("1002")
+    events = [
+        pbx.newchannel(phone),
+        pbx.dial_begin(None, phone),
+        pbx.newstate(phone, "5"),
+        pbx.dial_end(None, phone, "NOANSWER"),
+        pbx.hangup(phone, 19),
+    ]
+    out = play(CallTracker(), events)
+    ended = next(e for e in out if isinstance(e, CallEnded))
+    assert ended.client_dialled_at is None
+
+
+def test_an_inbound_call_has_no_dialled_client() -> None:
+    out = play(CallTracker(), InboundQueue().answered_by_1002())
+    ended = next(e for e in out if isinstance(e, CallEnded))
+    assert ended.client_dialled_at is None
+
+
 @pytest.mark.parametrize(
     ("cause", "disposition"),
     [

@@ -519,6 +519,9 @@ class ReminderService:
                 ):
                     assert found.client_id is not None  # the query asked for these clients
                     by_client.setdefault(found.client_id, []).append(found)
+            # One unanswered call is one try, however many of the client's reminders it
+            # settles: it books one retry between them, not one each.
+            unanswered: dict[int, tuple[Call, list[Reminder]]] = {}
             for reminder in reminders:
                 since, talked_since = windows[reminder.id]
                 calls = [
@@ -542,7 +545,9 @@ class ReminderService:
                     continue
                 settled.append(reminder)
                 if call.answered_at is None:
-                    await self._retry_or_escalate(session, reminder, call, now)
+                    unanswered.setdefault(call.id, (call, []))[1].append(reminder)
+            for call, tried in unanswered.values():
+                self._retry_or_escalate(session, tried, call, now)
             await session.commit()
         return settled
 
@@ -559,10 +564,13 @@ class ReminderService:
         rang = (call.ended_at - call.client_dialled_at).total_seconds()
         return rang >= self.rules.min_ring_seconds
 
-    async def _retry_or_escalate(
-        self, session: AsyncSession, reminder: Reminder, call: Call, now: datetime
+    def _retry_or_escalate(
+        self, session: AsyncSession, tried: list[Reminder], call: Call, now: datetime
     ) -> None:
+        """After an unanswered call that settled `tried` (one client's): the next rung of
+        the furthest ladder among them, or past its last rung, the head."""
         ladder = self.rules.retry_ladder
+        reminder = max(tried, key=lambda r: r.attempt)
         if reminder.attempt < len(ladder):
             step = ladder[reminder.attempt]
             # "In two hours" counts from the unanswered call, not from when it was noticed
@@ -579,10 +587,7 @@ class ReminderService:
                     client_id=reminder.client_id,
                     contract_id=reminder.contract_id,
                     kind=ReminderKind.retry,
-                    # Said once, however many rungs down: the column holds 500 characters.
-                    reason=reminder.reason
-                    if reminder.kind is ReminderKind.retry
-                    else f"Клиент не ответил ({reminder.reason})"[:500],
+                    reason=_retry_reason(tried),
                     due_at=due_at,
                     attempt=reminder.attempt + 1,
                     created_at=now,
@@ -710,6 +715,21 @@ class ReminderService:
     async def get(self, reminder_id: int) -> Reminder | None:
         async with self._sessionmaker() as session:
             return await session.get(Reminder, reminder_id)
+
+
+def _retry_reason(tried: list[Reminder]) -> str:
+    """Why the retry: each reminder's reason, said once however many rungs down (a retry's
+    reason says it already); the column holds 500 characters."""
+    reasons: list[str] = []
+    for reminder in tried:
+        reason = (
+            reminder.reason
+            if reminder.kind is ReminderKind.retry
+            else f"Клиент не ответил ({reminder.reason})"
+        )
+        if reason not in reasons:
+            reasons.append(reason)
+    return "; ".join(reasons)[:500]
 
 
 def _windows(reminder: Reminder) -> tuple[datetime, datetime]:

@@ -748,6 +748,38 @@ async def test_a_click_to_call_counts_by_the_clients_ring_not_the_employees(
     assert (due is None) is counts
 
 
+async def test_one_unanswered_call_books_one_retry_for_all_the_clients_reminders(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    reminders: ReminderService,
+    firm: Firm,
+) -> None:
+    await _manual(reminders, firm, msk(11, 30, 9, 30))
+    await reminders.add_manual(
+        employee_id=firm.lawyer,
+        client_id=firm.client,
+        due_at=msk(11, 30, 9, 45),
+        reason="Напомнить об оплате",
+        created_by_id=firm.head,
+    )
+    clock.now = msk(11, 30, 10)
+    await _call(
+        sessionmaker,
+        employee=firm.lawyer,
+        client=firm.client,
+        started=clock.now + timedelta(minutes=1),
+        ring=40,
+        comment="не взял трубку",
+    )
+    clock.now += timedelta(minutes=5)
+    assert len(await reminders.settle(firm.lawyer)) == 2
+    (retry,) = await _open(sessionmaker)
+    assert retry.kind is ReminderKind.retry and retry.attempt == 1
+    assert retry.reason == (
+        "Клиент не ответил (Уточнить дату суда); Клиент не ответил (Напомнить об оплате)"
+    )
+
+
 async def test_the_comment_written_later_lets_the_unanswered_call_count(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,

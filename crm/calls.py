@@ -129,7 +129,14 @@ class CallService:
                 except IntegrityError:
                     await session.rollback()  # recorded meanwhile by another path
             elif call.client_id is None and card is not None:
+                # Learnt late (the controller came up mid-call): the client is attached now,
+                # to the call and to the callback it may already have made.
                 call.client_id = card.client_id
+                await session.execute(
+                    update(CallbackTask)
+                    .where(CallbackTask.call_id == call.id, CallbackTask.client_id.is_(None))
+                    .values(client_id=card.client_id)
+                )
                 await session.commit()
         return card
 

@@ -14,6 +14,7 @@ from typing import Any
 from crm.calls import CallService, ClickToCallService, MaskingRow
 from crm.events import (
     CallAnswered,
+    CallDirectionKind,
     CallEnded,
     CallEvent,
     CallRinging,
@@ -238,6 +239,9 @@ class CallController:
         recovered = await self._recover_announcements(channels)
         async with self._events:
             for event in recovered:
+                if self._started_unannounced(event):
+                    await self._attach_client_late(event)
+                    continue
                 for domain_event in self._tracker.feed(event):
                     await self._handle_safely(domain_event)
             for domain_event in self._tracker.resync(channels, datetime.now(UTC)):
@@ -254,7 +258,7 @@ class CallController:
         now = f"{datetime.now(UTC).timestamp():.6f}"
         for channel in channels:
             linkedid = channel.get("Linkedid", "")
-            if channel.get("Uniqueid") != linkedid or self._tracker.call(linkedid) is not None:
+            if channel.get("Uniqueid") != linkedid or self._announced(linkedid):
                 continue
             values = {}
             for variable in (
@@ -280,6 +284,7 @@ class CallController:
                         "UserEvent": "LexcrmCall",
                         "Direction": values["LEXCRM_DIRECTION"],
                         "Client": values["LEXCRM_CODE"],
+                        "Sealed": values["LEXCRM_SEALED"],
                     }
                 )
             if values["LEXCRM_RECORDING"]:
@@ -287,6 +292,49 @@ class CallController:
                 files = "^".join(f"{recording}-{part}.wav" for part in RECORDING_PARTS)
                 rebuilt.append(base | {"UserEvent": "LexcrmRecording", "Files": files})
         return rebuilt
+
+    def _announced(self, linkedid: str) -> bool:
+        """Whether the tracker has what the dialplan's announcement says of this call.
+
+        A call that began before the controller logged in is often first seen through a
+        live event (a phone ringing, a hang-up) that comes before the resync: the tracker
+        then knows the call but not its client, which only the announcement tells."""
+        view = self._tracker.call(linkedid)
+        if view is None:
+            return False
+        return view.client_code is not None or view.direction is CallDirectionKind.internal
+
+    def _started_unannounced(self, announcement: Mapping[str, str]) -> bool:
+        if announcement.get("UserEvent") != "LexcrmCall":
+            return False
+        view = self._tracker.call(announcement["Linkedid"])
+        return view is not None and view.started
+
+    async def _attach_client_late(self, announcement: Mapping[str, str]) -> None:
+        """A call already recorded without its client: the recovered announcement names
+        the client (a lead for an unknown caller), and the record takes it."""
+        linkedid = announcement["Linkedid"]
+        self._sealed.pop(linkedid, None)
+        try:
+            direction = CallDirectionKind(announcement["Direction"].lower())
+            view = self._tracker.call(linkedid)
+            assert view is not None  # checked by the caller, under the same lock
+            card = await self._calls.call_started(
+                linkedid,
+                direction,
+                announcement.get("Client") or None,
+                announcement.get("Sealed") or None,
+                view.first_seen_at,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the client of call %s could not be attached", linkedid)
+            return
+        if card is not None:
+            self._cards[linkedid] = card
+            if card.is_new:
+                self._masks_dirty.set()
 
     async def _getvar(self, channel: str, variable: str) -> str:
         try:
@@ -332,6 +380,16 @@ class CallController:
                     continue
                 existing = await self._calls.get_call(call.linkedid)
                 if existing is not None and existing.ended_at is not None:
+                    if existing.client_id is None and (call.client_code or call.sealed_number):
+                        # Ended before the resync could recover its announcement: the
+                        # CDRs name the client the live events did not.
+                        await self._calls.call_started(
+                            call.linkedid,
+                            call.direction or call.guessed_direction,
+                            call.client_code,
+                            call.sealed_number,
+                            call.started_at,
+                        )
                     continue
                 await self._rebuild(call)
                 rebuilt += 1

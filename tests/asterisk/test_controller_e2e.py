@@ -22,8 +22,10 @@ from crm.models import Call, CallbackTask, ClickToCallRequest, ClickToCallStatus
 from crm.roles import Role
 from lexcrm.asterisk_runtime import AsteriskRuntime
 from lexcrm.settings import Settings
-from lexcrm.wiring import Core, build_web_app, open_core, run_controller
+from lexcrm.wiring import Core, build_controller, build_web_app, open_core, run_controller
+from telephony.ami import AmiState
 from telephony.ari import AriClient, AriError
+from telephony.controller import CallController
 from tests.asterisk.test_ari_client import endpoint_of
 from tests.asterisk.test_inbound_masking import assert_no_digits_of, call_the_firm
 from tests.asterisk.test_outbound import carrier_calls
@@ -365,6 +367,106 @@ async def test_a_call_made_while_the_controller_was_away_is_rebuilt_from_cdrs(
     cdr_text = stack_cdr_text(stack)
     assert call.linkedid in cdr_text
     assert_no_digits_of(canary, cdr_text)  # the CDR file holds no number in clear
+
+
+def controller_with_a_held_resync(stack: Stack) -> tuple[CallController, asyncio.Event]:
+    """A controller that, once logged in, waits for the event before it asks Asterisk
+    what is live: the window in which live events of calls begun earlier come first."""
+    controller = build_controller(stack.settings, stack.core)
+    assert controller is not None
+    resync_allowed = asyncio.Event()
+    resync = controller._resync
+
+    async def held_resync() -> None:
+        await resync_allowed.wait()
+        await resync()
+
+    controller._resync = held_resync  # type: ignore[method-assign]
+    stack.controller = asyncio.create_task(run_controller(stack.settings, stack.core, controller))
+    return controller, resync_allowed
+
+
+async def test_a_call_that_ends_before_the_resync_still_gets_its_client(
+    stack: Stack, carrier: AsteriskRuntime, tmp_path: Path
+) -> None:
+    """The controller logs in mid-call and sees the call's hang-ups before its resync:
+    the call and its callback are recorded without a client at first; the client comes
+    from the CDRs once the resync is done."""
+    operator_phone = SippPhone(tmp_path / "sipp-op", calls=1, answers=False)
+    operator_phone.sip_port = SIPP_OPERATOR_PORT
+    operator_phone.start()
+    canary = "+79215550055"
+    await stack.stop_controller()
+    try:
+        await call_the_firm(carrier, canary, talk_seconds=8)
+        await eventually(lambda: operator_phone.received_invites() >= 1, timeout=30)
+        controller, resync_allowed = controller_with_a_held_resync(stack)
+        await eventually(lambda: controller.ami.health().state == AmiState.CONNECTED)
+        # The caller gives up while the resync waits: only the hang-ups are seen.
+        tasks = await eventually(lambda: stack.rows(CallbackTask), timeout=30)
+        assert tasks[0].client_id is None
+        resync_allowed.set()
+        tasks = await eventually(lambda: _callbacks_with_a_client(stack), timeout=20)
+    finally:
+        operator_phone.stop()
+    lead = await stack.core.clients.find_clients_by_phone(canary)
+    calls = await stack.rows(Call)
+    assert len(lead) == 1 and len(calls) == 1 and len(tasks) == 1
+    assert calls[0].client_id == lead[0].id and tasks[0].client_id == lead[0].id
+
+
+async def test_a_call_started_before_the_resync_gets_its_client_from_the_resync(
+    stack: Stack, asterisk: AsteriskRuntime, carrier: AsteriskRuntime, tmp_path: Path
+) -> None:
+    """The controller logs in mid-call, and a live event of the call (it leaves the queue)
+    comes before the resync: the call is recorded without a client, and the resync
+    attaches the one the dialplan kept on the call's channel while the call goes on."""
+    operator_phone = SippPhone(tmp_path / "sipp-op", calls=1, answers=False)
+    operator_phone.sip_port = SIPP_OPERATOR_PORT
+    operator_phone.start()
+    canary = "+79215550066"
+    await stack.stop_controller()
+    try:
+        async with ami_session(asterisk) as (manager, log):
+            await call_the_firm(carrier, canary, talk_seconds=12)
+            await eventually(lambda: operator_phone.received_invites() >= 1, timeout=30)
+            controller, resync_allowed = controller_with_a_held_resync(stack)
+            await eventually(lambda: controller.ami.health().state == AmiState.CONNECTED)
+            [caller] = [
+                event["Channel"]
+                for event in log.named("Newchannel")
+                if event["Channel"].startswith("PJSIP/trunk")
+            ]
+            await manager.send_action(
+                {
+                    "Action": "Redirect",
+                    "Channel": caller,
+                    "Context": "lexcrm-test",
+                    "Exten": "echo",
+                    "Priority": "1",
+                }
+            )
+            calls = await eventually(lambda: stack.rows(Call), timeout=10)
+            assert calls[0].client_id is None and calls[0].ended_at is None
+            resync_allowed.set()
+            calls = await eventually(lambda: _calls_with_a_client(stack), timeout=10)
+            assert calls[0].ended_at is None  # attached while the call goes on
+            ended = await eventually(lambda: stack.rows(Call, disposition="abandoned"), timeout=30)
+    finally:
+        operator_phone.stop()
+    lead = await stack.core.clients.find_clients_by_phone(canary)
+    assert len(lead) == 1 and [call.client_id for call in ended] == [lead[0].id]
+    # Not answered by anyone: the callback it makes names the client too.
+    tasks = await stack.rows(CallbackTask)
+    assert [task.client_id for task in tasks] == [lead[0].id]
+
+
+async def _calls_with_a_client(stack: Stack) -> list[Call]:
+    return [call for call in await stack.rows(Call) if call.client_id is not None]
+
+
+async def _callbacks_with_a_client(stack: Stack) -> list[CallbackTask]:
+    return [task for task in await stack.rows(CallbackTask) if task.client_id is not None]
 
 
 def stack_cdr_text(stack: Stack) -> str:

@@ -202,11 +202,11 @@ class CallService:
         answered_by: str | None,
         at: datetime,
         *,
-        client_dialled_at: datetime | None = None,
+        client_ringing_at: datetime | None = None,
     ) -> CallbackTask | None:
         """Close the record; a missed inbound call becomes a callback task for the call centre.
 
-        `client_dialled_at`: when the client's phone was dialled, on a call the firm placed.
+        `client_ringing_at`: when the client's phone began to ring, on a call the firm placed.
         """
         employee = await self.employee_by_extension(answered_by) if answered_by else None
         async with self._sessionmaker() as session:
@@ -215,7 +215,7 @@ class CallService:
                 return None
             call.ended_at = at
             call.disposition = disposition.value
-            call.client_dialled_at = client_dialled_at
+            call.client_ringing_at = client_ringing_at
             if employee is not None and call.employee_id is None:
                 call.employee_id = employee.id
             task = None

@@ -56,9 +56,9 @@ class CallEnded(CallEvent):
     answered_by: str | None = None  # extension that talked, if any
     # True when the end was inferred (after a reconnect the call was simply gone).
     inferred: bool = False
-    # On a call the firm placed: when the client's phone was dialled (None: it never was,
-    # e.g. a click-to-call the employee did not pick up on their own phone).
-    client_dialled_at: datetime | None = None
+    # On a call the firm placed: when the client's phone began to ring (None: it never did,
+    # e.g. a click-to-call the employee did not pick up on their own phone, or busy).
+    client_ringing_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -231,7 +231,7 @@ class Call(Base):
     ended_at: Mapped[datetime | None]
     # On a call the firm placed, when the client's phone began to ring: an unanswered
     # call counts for a reminder by how long the client's phone rang, not the employee's.
-    client_dialled_at: Mapped[datetime | None]
+    client_ringing_at: Mapped[datetime | None]
     disposition: Mapped[str | None] = mapped_column(String(32))
     comment: Mapped[str | None] = mapped_column(Text)
     # Host paths of the recording: mix, client's side, employee's side ("\n"-separated).

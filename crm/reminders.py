@@ -559,9 +559,9 @@ class ReminderService:
     def _rang_long_enough(self, call: Call) -> bool:
         # The client's phone, not the employee's: a click-to-call rings the employee first,
         # and letting one's own phone ring out must not pass for trying the client.
-        if call.ended_at is None or call.client_dialled_at is None:
+        if call.ended_at is None or call.client_ringing_at is None:
             return False
-        rang = (call.ended_at - call.client_dialled_at).total_seconds()
+        rang = (call.ended_at - call.client_ringing_at).total_seconds()
         return rang >= self.rules.min_ring_seconds
 
     def _retry_or_escalate(

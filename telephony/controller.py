@@ -166,7 +166,7 @@ class CallController:
                     event.disposition,
                     event.answered_by,
                     event.at,
-                    client_dialled_at=event.client_dialled_at,
+                    client_ringing_at=event.client_ringing_at,
                 )
             self._masks_dirty.set()  # sticky routing may have changed
         elif isinstance(event, RecordingReady):
@@ -412,11 +412,7 @@ class CallController:
         if call.answered_by is not None and call.answered_at is not None:
             await self._calls.call_answered(call.linkedid, call.answered_by, call.answered_at)
         await self._calls.call_ended(
-            call.linkedid,
-            call.disposition,
-            call.answered_by,
-            call.ended_at,
-            client_dialled_at=call.client_dialled_at,
+            call.linkedid, call.disposition, call.answered_by, call.ended_at
         )
         files = [self._config.host_path(name) for name in call.recording_files]
         files = [path for path in files if path.exists()]

@@ -44,8 +44,6 @@ class CdrCall:
     recording: str | None = None
     answered_at: datetime | None = None
     answered_by: str | None = None
-    # When the client's phone was dialled; None when the CDRs cannot tell it (see below).
-    client_dialled_at: datetime | None = None
     legs: list[dict[str, str]] = field(default_factory=list)
 
     @property
@@ -117,12 +115,6 @@ def build_call(legs: list[dict[str, str]]) -> CdrCall:
         call.client_code = leg["client"] or call.client_code
         call.sealed_number = leg["sealed"] or call.sealed_number
         call.recording = leg["recording"] or call.recording
-        if _TRUNK_CHANNEL.match(leg["dstchannel"]) and not call.linkedid.startswith("c2c-"):
-            # A desk phone dials the carrier at once, so its leg's start is the dial. A
-            # click-to-call's leg starts when the employee's own phone rings: left unknown,
-            # lest that ringing pass for the client's.
-            if call.client_dialled_at is None or started < call.client_dialled_at:
-                call.client_dialled_at = started
         answered = _time(leg["answer"])
         if leg["disposition"] != "ANSWERED" or answered is None:
             continue

@@ -28,6 +28,7 @@ _TIMESTAMP = re.compile(r"(\d+)(?:\.(\d+))?")
 
 # AMI ChannelState values (enum ast_channel_state).
 _STATE_RINGING = "5"
+_STATE_UP = "6"
 
 _DIAL_STATUS = {
     "BUSY": Disposition.busy,
@@ -140,9 +141,9 @@ class _Call:
     origin_context: str = ""
     origin_external: bool = False
     external_joined: bool = False
-    # When the carrier was first asked for the other party, on a call the firm placed: an
-    # unanswered call's ring time counts from here, not from the employee's own phone.
-    client_dialled_at: datetime | None = None
+    # When the client's phone began to ring, on a call the firm placed: an unanswered
+    # call's ring time counts from here, not from the employee's own phone.
+    client_ringing_at: datetime | None = None
     announced: bool = False
     announced_direction: CallDirectionKind | None = None
     client_code: str | None = None
@@ -463,13 +464,21 @@ class CallTracker:
                     call.origin_external = True
                 else:
                     call.external_joined = True
-                    if call.client_dialled_at is None:
-                        call.client_dialled_at = at
         state = ev.get(prefix + "channelstate", "")
         if not state and ev.get(prefix + "channelstatedesc", "").lower() == "ringing":
             state = _STATE_RINGING
         if state:
             channel.state = state
+            if (
+                state in (_STATE_RINGING, _STATE_UP)
+                and call.client_ringing_at is None
+                and uniqueid != call.linkedid
+                and _is_external(channel.name)
+            ):
+                # The carrier said the client's phone rings (180), or the client picked up
+                # at once: not when it was asked, since a post-dial wait or a recorded
+                # "subscriber unavailable" (183) is no ringing.
+                call.client_ringing_at = at
         return call, channel
 
     def _new_call(self, linkedid: str, at: datetime) -> _Call:
@@ -557,7 +566,7 @@ class CallTracker:
                 disposition,
                 call.answered_by,
                 inferred,
-                client_dialled_at=call.client_dialled_at,
+                client_ringing_at=call.client_ringing_at,
             )
         )
         if call.recording:

@@ -293,6 +293,35 @@ async def test_click_to_call_survives_a_controller_restart_without_calling_twice
     assert calls[0].direction == "outbound"
 
 
+async def test_a_click_to_call_counts_the_ring_from_the_clients_phone(
+    stack: Stack, asterisk: AsteriskRuntime, carrier: AsteriskRuntime, tmp_path: Path
+) -> None:
+    # The carrier simulator lets numbers ending in 9999 ring and never answer.
+    client = await stack.core.clients.add_client("Павлова Ирина Олеговна", ["+79213339999"])
+    lawyer = await stack.core.employees.find_by_login("lawyer")
+    assert lawyer is not None
+    lawyer_phone = SippPhone(tmp_path / "sipp-lawyer", calls=1)
+    lawyer_phone.sip_port = SIPP_LAWYER_PORT
+    lawyer_phone.start()
+    try:
+        request = await stack.core.clicks.request(lawyer.id, client.id)
+        await eventually(lambda: lawyer_phone.received_invites() >= 1, timeout=20)
+        await asyncio.sleep(4)  # the lawyer listens to the client's phone ring
+        await hang_up_leftover_calls(asterisk)
+        [call] = await eventually(lambda: _ended(stack, request.channel_id), timeout=20)
+    finally:
+        lawyer_phone.stop()
+    ringing = call.client_ringing_at
+    assert call.answered_at is None and ringing is not None and call.ended_at is not None
+    # After the lawyer's own phone was answered, and rang for about the 4 s waited.
+    assert call.started_at < ringing < call.ended_at
+    assert 2 <= (call.ended_at - ringing).total_seconds() <= 8
+
+
+async def _ended(stack: Stack, linkedid: str) -> list[Call]:
+    return [call for call in await stack.rows(Call, linkedid=linkedid) if call.ended_at]
+
+
 async def _assign(stack: Stack, client_id: int, lawyer_login: str) -> None:
     lawyer = await stack.core.employees.find_by_login(lawyer_login)
     assert lawyer is not None
@@ -524,9 +553,7 @@ async def test_client_calling_back_reaches_the_employee_who_tried_them(
             lambda: stack.rows(Call, linkedid=request.channel_id, disposition="busy"), timeout=30
         )
         assert tried[0].employee_id == lawyer.id
-        # The client's phone was dialled once the lawyer had picked up their own.
-        dialled = tried[0].client_dialled_at
-        assert dialled is not None and tried[0].started_at < dialled <= tried[0].ended_at
+        assert tried[0].client_ringing_at is None  # busy: the client's phone never rang
         # The masking table now sends this client's calls to the lawyer first.
         await eventually(lambda: "sticky = 1004" in _read_masks(stack), timeout=10)
         await call_the_firm(carrier, number, talk_seconds=8)

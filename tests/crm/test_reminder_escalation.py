@@ -73,7 +73,7 @@ async def test_after_the_last_rung_the_head_sees_the_client(
                     employee_id=lawyer_id,
                     started_at=started,
                     ended_at=started + timedelta(seconds=rules.min_ring_seconds + 5),
-                    client_dialled_at=started,
+                    client_ringing_at=started,
                     comment="не берёт трубку",
                 )
             )

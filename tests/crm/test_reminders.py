@@ -184,7 +184,7 @@ async def _call(
             started_at=started,
             answered_at=answered,
             ended_at=end if ended else None,
-            client_dialled_at=dialled,
+            client_ringing_at=dialled,
             disposition=("answered" if answered else "no_answer") if ended else None,
             comment=comment,
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
 from pathlib import Path
 
 from crm.events import CallDirectionKind, Disposition
@@ -50,31 +49,6 @@ def test_outbound_answered_by_the_client_belongs_to_the_employee() -> None:
     call = parse_cdr_lines([text])["c2c-1"]
     assert call.guessed_direction == CallDirectionKind.outbound
     assert call.answered_by == "1004"
-
-
-def test_a_desk_phone_dials_the_client_when_its_leg_starts() -> None:
-    text = line(
-        linkedid="L9",
-        channel="PJSIP/1004-00000001",
-        dstchannel="PJSIP/trunk-00000002",
-        disposition="NO ANSWER",
-        start="120.5",
-        end="150.0",
-        direction="outbound",
-    )
-    call = parse_cdr_lines([line(linkedid="L9", start="100.0", end="101.0"), text])["L9"]
-    assert call.client_dialled_at == datetime.fromtimestamp(120.5, UTC)
-
-
-def test_a_click_to_calls_dial_of_the_client_is_left_unknown() -> None:
-    # Its leg starts when the employee's own phone rings, which is not the client's ring.
-    text = line(
-        linkedid="c2c-2",
-        channel="PJSIP/1004-00000001",
-        dstchannel="PJSIP/trunk-00000002",
-        disposition="NO ANSWER",
-    )
-    assert parse_cdr_lines([text])["c2c-2"].client_dialled_at is None
 
 
 def test_unlabelled_calls_between_desk_phones_are_internal_and_unanswered_ones_no_answer() -> None:

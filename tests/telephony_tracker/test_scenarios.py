@@ -259,17 +259,43 @@ def test_click_to_call_answered() -> None:
     ]
 
 
-def test_click_to_call_says_when_the_client_was_dialled() -> None:
+def test_click_to_call_says_when_the_clients_phone_began_to_ring() -> None:
     call = ClickToCall(announce=True)
-    events = [*call.events, call.pbx.hangup(call.trunk, 19), call.pbx.hangup(call.phone, 16)]
+    pbx = call.pbx
+    events = [
+        *call.events,
+        pbx.newstate(call.trunk, "5"),  # the carrier's 180 Ringing
+        pbx.hangup(call.trunk, 19),
+        pbx.hangup(call.phone, 16),
+    ]
     out = play(CallTracker(), events)
     ended = next(e for e in out if isinstance(e, CallEnded))
-    # Event 7 is the carrier's channel: the employee's phone rang from event 0.
-    assert ended.client_dialled_at == at(7)
+    # Event 9: the employee's phone rang from event 0, the carrier was asked at event 7.
+    assert ended.client_ringing_at == at(9)
     assert out[0].at == at(0)
 
 
-def test_click_to_call_the_employee_never_picked_up_never_dialled_the_client() -> None:
+def test_a_busy_client_never_rang() -> None:
+    call = ClickToCall(announce=True)
+    events = [*call.events, call.pbx.hangup(call.trunk, 17), call.pbx.hangup(call.phone, 16)]
+    ended = next(e for e in play(CallTracker(), events) if isinstance(e, CallEnded))
+    assert ended.disposition is Disposition.busy and ended.client_ringing_at is None
+
+
+def test_a_client_who_picks_up_at_once_rang_from_then() -> None:
+    call = ClickToCall(announce=True)
+    pbx = call.pbx
+    events = [
+        *call.events,
+        pbx.newstate(call.trunk, "6"),
+        pbx.hangup(call.trunk, 16),
+        pbx.hangup(call.phone, 16),
+    ]
+    ended = next(e for e in play(CallTracker(), events) if isinstance(e, CallEnded))
+    assert ended.client_ringing_at == at(9)
+
+
+def test_a_click_to_call_the_employee_never_picked_up_never_rang_the_client() -> None:
     pbx = Pbx()
     phone = pbx.channel("1002")
     events = [
@@ -281,13 +307,13 @@ def test_click_to_call_the_employee_never_picked_up_never_dialled_the_client() -
     ]
     out = play(CallTracker(), events)
     ended = next(e for e in out if isinstance(e, CallEnded))
-    assert ended.client_dialled_at is None
+    assert ended.client_ringing_at is None
 
 
-def test_an_inbound_call_has_no_dialled_client() -> None:
+def test_an_inbound_call_has_no_client_ringing_time() -> None:
     out = play(CallTracker(), InboundQueue().answered_by_1002())
     ended = next(e for e in out if isinstance(e, CallEnded))
-    assert ended.client_dialled_at is None
+    assert ended.client_ringing_at is None
 
 
 @pytest.mark.parametrize(

@@ -128,7 +128,7 @@ async def _call(
             started_at=started,
             answered_at=started + timedelta(seconds=5) if answered else None,
             ended_at=started + timedelta(seconds=ring_seconds),
-            client_dialled_at=started,
+            client_ringing_at=started,
             disposition="answered" if answered else "no_answer",
         )
         session.add(call)

@@ -19,16 +19,17 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("client_dialled_at", sa.DateTime(timezone=True), nullable=True)
+            sa.Column("client_ringing_at", sa.DateTime(timezone=True), nullable=True)
         )
-    # Calls dialled from a desk phone went to the client at once; a click-to-call's start
-    # is the employee's own phone ringing, so for those the moment stays unknown.
+    # Calls made before: a desk phone's call goes to the client at once, so its start is
+    # the nearest known moment; a click-to-call's start is the employee's own phone
+    # ringing, so for those the moment stays unknown.
     op.execute(
-        "UPDATE calls SET client_dialled_at = started_at "
+        "UPDATE calls SET client_ringing_at = started_at "
         "WHERE direction = 'outbound' AND linkedid NOT LIKE 'c2c-%' AND ended_at IS NOT NULL"
     )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("calls", schema=None) as batch_op:
-        batch_op.drop_column("client_dialled_at")
+        batch_op.drop_column("client_ringing_at")

@@ -519,9 +519,9 @@ class ReminderService:
                 ):
                     assert found.client_id is not None  # the query asked for these clients
                     by_client.setdefault(found.client_id, []).append(found)
-            # One unanswered call is one try, however many of the client's reminders it
-            # settles: it books one retry between them, not one each.
-            unanswered: dict[int, tuple[Call, list[Reminder]]] = {}
+            # Unanswered tries settle reminders client by client: one ladder a client, not
+            # one for each of their reminders (the cadence and a payment, say).
+            unanswered: dict[int, tuple[list[Call], list[Reminder]]] = {}
             for reminder in reminders:
                 since, talked_since = windows[reminder.id]
                 calls = [
@@ -545,9 +545,22 @@ class ReminderService:
                     continue
                 settled.append(reminder)
                 if call.answered_at is None:
-                    unanswered.setdefault(call.id, (call, []))[1].append(reminder)
-            for call, tried in unanswered.values():
-                self._retry_or_escalate(session, tried, call, now)
+                    calls_tried, tried = unanswered.setdefault(reminder.client_id, ([], []))
+                    calls_tried.append(call)
+                    tried.append(reminder)
+            for client_id, (calls_tried, tried) in unanswered.items():
+                pending = next(
+                    (
+                        r
+                        for r in reminders
+                        if r.client_id == client_id
+                        and r.kind is ReminderKind.retry
+                        and r not in tried
+                    ),
+                    None,
+                )
+                latest = max(calls_tried, key=lambda c: c.ended_at or now)
+                self._retry_or_escalate(session, tried, pending, latest, now)
             await session.commit()
         return settled
 
@@ -565,37 +578,50 @@ class ReminderService:
         return rang >= self.rules.min_ring_seconds
 
     def _retry_or_escalate(
-        self, session: AsyncSession, tried: list[Reminder], call: Call, now: datetime
+        self,
+        session: AsyncSession,
+        tried: list[Reminder],
+        pending: Reminder | None,
+        call: Call,
+        now: datetime,
     ) -> None:
-        """After an unanswered call that settled `tried` (one client's): the next rung of
-        the furthest ladder among them, or past its last rung, the head."""
+        """After unanswered calls settled `tried` (one client's; `call` the latest): the
+        next rung of the furthest ladder among them, joined to the client's retry already
+        waiting if there is one; past the last rung, the head."""
         ladder = self.rules.retry_ladder
+        tried.sort(key=lambda r: (r.due_at, r.id))
         reminder = max(tried, key=lambda r: r.attempt)
-        if reminder.attempt < len(ladder):
-            step = ladder[reminder.attempt]
-            # "In two hours" counts from the unanswered call, not from when it was noticed
-            # (a settle may run long after, e.g. at the next login).
-            tried_at = call.ended_at or now
-            if step.next_working_day:
-                due_at = self.rules.next_work_start(tried_at)
-            else:
-                assert step.delay is not None
-                due_at = tried_at + step.delay
-            session.add(
-                Reminder(
-                    employee_id=reminder.employee_id,
-                    client_id=reminder.client_id,
-                    contract_id=reminder.contract_id,
-                    kind=ReminderKind.retry,
-                    reason=_retry_reason(tried),
-                    due_at=due_at,
-                    attempt=reminder.attempt + 1,
-                    created_at=now,
-                )
-            )
+        if reminder.attempt >= len(ladder):
+            # The ladder is used up: the client is out of reach, and the head must know,
+            # with every reason these reminders had.
+            for each in tried:
+                each.status = ReminderStatus.escalated
             return
-        # The ladder is used up: the client is out of reach, and the head must know.
-        reminder.status = ReminderStatus.escalated
+        if pending is not None:
+            pending.reason = _retry_reason([pending, *tried])
+            pending.attempt = max(pending.attempt, reminder.attempt + 1)
+            return
+        step = ladder[reminder.attempt]
+        # "In two hours" counts from the unanswered call, not from when it was noticed
+        # (a settle may run long after, e.g. at the next login).
+        tried_at = call.ended_at or now
+        if step.next_working_day:
+            due_at = self.rules.next_work_start(tried_at)
+        else:
+            assert step.delay is not None
+            due_at = tried_at + step.delay
+        session.add(
+            Reminder(
+                employee_id=reminder.employee_id,
+                client_id=reminder.client_id,
+                contract_id=reminder.contract_id,
+                kind=ReminderKind.retry,
+                reason=_retry_reason(tried),
+                due_at=due_at,
+                attempt=reminder.attempt + 1,
+                created_at=now,
+            )
+        )
 
     # --- oversight ----------------------------------------------------------------------
 

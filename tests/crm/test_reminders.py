@@ -780,6 +780,133 @@ async def test_one_unanswered_call_books_one_retry_for_all_the_clients_reminders
     )
 
 
+async def test_two_unanswered_calls_in_one_settling_book_one_retry(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    reminders: ReminderService,
+    firm: Firm,
+) -> None:
+    await _manual(reminders, firm, msk(11, 30, 9, 30))
+    clock.now = msk(11, 30, 9, 40)
+    assert await reminders.due_for(firm.lawyer) is not None
+    first = clock.now + timedelta(minutes=1)
+    await _call(sessionmaker, employee=firm.lawyer, client=firm.client, started=first, ring=40)
+    await reminders.add_manual(
+        employee_id=firm.lawyer,
+        client_id=firm.client,
+        due_at=msk(11, 30, 10),
+        reason="Напомнить об оплате",
+        created_by_id=firm.head,
+    )
+    clock.now = msk(11, 30, 10, 5)
+    assert await reminders.due_for(firm.lawyer) is not None
+    second = clock.now + timedelta(minutes=1)
+    await _call(sessionmaker, employee=firm.lawyer, client=firm.client, started=second, ring=40)
+    # Both commented only now: one settling finds a call for each reminder.
+    async with sessionmaker() as session:
+        await session.execute(update(Call).values(comment="не ответил"))
+        await session.commit()
+    clock.now += timedelta(minutes=5)
+    assert len(await reminders.settle(firm.lawyer)) == 2
+    (retry,) = await _open(sessionmaker)
+    assert retry.attempt == 1
+    # Two hours from the later try.
+    assert retry.due_at == second + timedelta(seconds=40) + timedelta(hours=2)
+
+
+async def test_a_reminder_tried_while_a_retry_waits_joins_that_retry(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    reminders: ReminderService,
+    firm: Firm,
+) -> None:
+    await _manual(reminders, firm, msk(11, 30, 9, 30))
+    clock.now = msk(11, 30, 9, 40)
+    started = clock.now + timedelta(minutes=1)
+    await _call(
+        sessionmaker,
+        employee=firm.lawyer,
+        client=firm.client,
+        started=started,
+        ring=40,
+        comment="не ответил",
+    )
+    clock.now += timedelta(minutes=5)
+    assert len(await reminders.settle(firm.lawyer)) == 1
+    (retry,) = await _open(sessionmaker)
+    # Before the retry is due, a payment reminder of the same client falls due and is
+    # tried, unanswered.
+    await reminders.add_manual(
+        employee_id=firm.lawyer,
+        client_id=firm.client,
+        due_at=clock.now,
+        reason="Напомнить об оплате",
+        created_by_id=firm.head,
+    )
+    started = clock.now + timedelta(minutes=1)
+    await _call(
+        sessionmaker,
+        employee=firm.lawyer,
+        client=firm.client,
+        started=started,
+        ring=40,
+        comment="снова не ответил",
+    )
+    clock.now += timedelta(minutes=5)
+    assert len(await reminders.settle(firm.lawyer)) == 1
+    (joined,) = await _open(sessionmaker)
+    assert joined.id == retry.id and joined.due_at == retry.due_at and joined.attempt == 1
+    assert joined.reason == (
+        "Клиент не ответил (Уточнить дату суда); Клиент не ответил (Напомнить об оплате)"
+    )
+
+
+async def test_past_the_last_rung_every_reminder_the_call_settled_goes_to_the_head(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    reminders: ReminderService,
+    firm: Firm,
+) -> None:
+    clock.now = msk(11, 30, 10)
+    async with sessionmaker() as session:
+        session.add(
+            Reminder(
+                employee_id=firm.lawyer,
+                client_id=firm.client,
+                kind=ReminderKind.retry,
+                reason="Клиент не ответил (Уточнить дату суда)",
+                due_at=clock.now - timedelta(minutes=5),
+                attempt=len(RULES.retry_ladder),
+                created_at=clock.now - timedelta(days=3),
+            )
+        )
+        await session.commit()
+    await reminders.add_manual(
+        employee_id=firm.lawyer,
+        client_id=firm.client,
+        due_at=clock.now - timedelta(minutes=5),
+        reason="Напомнить об оплате",
+        created_by_id=firm.head,
+    )
+    started = clock.now + timedelta(minutes=1)
+    await _call(
+        sessionmaker,
+        employee=firm.lawyer,
+        client=firm.client,
+        started=started,
+        ring=40,
+        comment="не ответил",
+    )
+    clock.now += timedelta(minutes=5)
+    assert len(await reminders.settle(firm.lawyer)) == 2
+    assert await _open(sessionmaker) == []
+    escalated = await reminders.escalated_to(firm.head)
+    assert sorted(r.reason for r, _, _ in escalated) == [
+        "Клиент не ответил (Уточнить дату суда)",
+        "Напомнить об оплате",
+    ]
+
+
 async def test_the_comment_written_later_lets_the_unanswered_call_count(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,

@@ -137,6 +137,8 @@ class CallService:
                     .where(CallbackTask.call_id == call.id, CallbackTask.client_id.is_(None))
                     .values(client_id=card.client_id)
                 )
+                if call.disposition == Disposition.answered.value and call.ended_at is not None:
+                    await _close_callbacks_of(session, card.client_id, call)
                 await session.commit()
         return card
 
@@ -220,16 +222,7 @@ class CallService:
                 call.employee_id = employee.id
             task = None
             if call.client_id is not None and disposition == Disposition.answered:
-                # The client was reached: their open callbacks are done, whoever called.
-                await session.execute(
-                    update(CallbackTask)
-                    .where(
-                        CallbackTask.client_id == call.client_id,
-                        CallbackTask.status == CallbackStatus.open,
-                        CallbackTask.call_id != call.id,
-                    )
-                    .values(status=CallbackStatus.done, done_at=at)
-                )
+                await _close_callbacks_of(session, call.client_id, call)
             if call.direction == CallDirection.inbound and disposition != Disposition.answered:
                 task = CallbackTask(
                     call_id=call.id,
@@ -376,6 +369,19 @@ class ClickToCallService:
                 await session.get(Employee, request.employee_id),
                 await session.get(Client, request.client_id),
             )
+
+
+async def _close_callbacks_of(session: AsyncSession, client_id: int, call: Call) -> None:
+    """The client was reached on `call`: their open callbacks are done, whoever called."""
+    await session.execute(
+        update(CallbackTask)
+        .where(
+            CallbackTask.client_id == client_id,
+            CallbackTask.status == CallbackStatus.open,
+            CallbackTask.call_id != call.id,
+        )
+        .values(status=CallbackStatus.done, done_at=call.ended_at)
+    )
 
 
 async def _call_by_linkedid(session: AsyncSession, linkedid: str) -> Call | None:

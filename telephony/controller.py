@@ -99,6 +99,8 @@ class CallController:
         # may the CDRs be compared with the tracker (a stale tracker would misjudge them).
         self._synced = False
         self._masks_lock = asyncio.Lock()
+        # Calls whose client was attached after they had started (see _announced).
+        self._attached_late: set[str] = set()
         # Recordings are moved outside the event path: waiting for MixMonitor to close a
         # file must not hold up other calls' screen-pops.
         self._background: set[asyncio.Task[None]] = set()
@@ -156,6 +158,7 @@ class CallController:
         elif isinstance(event, CallEnded):
             self._cards.pop(event.linkedid, None)
             self._sealed.pop(event.linkedid, None)
+            self._attached_late.discard(event.linkedid)
             if event.inferred and self._cdr is not None:
                 # Ended while we were cut off: the CDRs say how, so the record stays open
                 # for reconciliation rather than being closed with a guess.
@@ -302,6 +305,8 @@ class CallController:
         view = self._tracker.call(linkedid)
         if view is None:
             return False
+        if linkedid in self._attached_late:
+            return True
         return view.client_code is not None or view.direction is CallDirectionKind.internal
 
     def _started_unannounced(self, announcement: Mapping[str, str]) -> bool:
@@ -331,6 +336,7 @@ class CallController:
         except Exception:
             log.exception("the client of call %s could not be attached", linkedid)
             return
+        self._attached_late.add(linkedid)  # a later reconnect need not ask again
         if card is not None:
             self._cards[linkedid] = card
             if card.is_new:
@@ -383,13 +389,15 @@ class CallController:
                     if existing.client_id is None and (call.client_code or call.sealed_number):
                         # Ended before the resync could recover its announcement: the
                         # CDRs name the client the live events did not.
-                        await self._calls.call_started(
+                        card = await self._calls.call_started(
                             call.linkedid,
                             call.direction or call.guessed_direction,
                             call.client_code,
                             call.sealed_number,
                             call.started_at,
                         )
+                        if card is not None and card.is_new:
+                            self._masks_dirty.set()
                     continue
                 await self._rebuild(call)
                 rebuilt += 1

@@ -241,6 +241,17 @@ async def _manual(
     )
 
 
+async def _payment_reminder(reminders: ReminderService, firm: Firm, due_at: datetime) -> Reminder:
+    """A second reminder about the same client, for a payment."""
+    return await reminders.add_manual(
+        employee_id=firm.lawyer,
+        client_id=firm.client,
+        due_at=due_at,
+        reason="Напомнить об оплате",
+        created_by_id=firm.head,
+    )
+
+
 # --- the rules on their own ------------------------------------------------------------
 
 
@@ -755,13 +766,7 @@ async def test_one_unanswered_call_books_one_retry_for_all_the_clients_reminders
     firm: Firm,
 ) -> None:
     await _manual(reminders, firm, msk(11, 30, 9, 30))
-    await reminders.add_manual(
-        employee_id=firm.lawyer,
-        client_id=firm.client,
-        due_at=msk(11, 30, 9, 45),
-        reason="Напомнить об оплате",
-        created_by_id=firm.head,
-    )
+    await _payment_reminder(reminders, firm, msk(11, 30, 9, 45))
     clock.now = msk(11, 30, 10)
     await _call(
         sessionmaker,
@@ -791,13 +796,7 @@ async def test_two_unanswered_calls_in_one_settling_book_one_retry(
     assert await reminders.due_for(firm.lawyer) is not None
     first = clock.now + timedelta(minutes=1)
     await _call(sessionmaker, employee=firm.lawyer, client=firm.client, started=first, ring=40)
-    await reminders.add_manual(
-        employee_id=firm.lawyer,
-        client_id=firm.client,
-        due_at=msk(11, 30, 10),
-        reason="Напомнить об оплате",
-        created_by_id=firm.head,
-    )
+    await _payment_reminder(reminders, firm, msk(11, 30, 10))
     clock.now = msk(11, 30, 10, 5)
     assert await reminders.due_for(firm.lawyer) is not None
     second = clock.now + timedelta(minutes=1)
@@ -836,13 +835,7 @@ async def test_a_reminder_tried_while_a_retry_waits_joins_that_retry(
     (retry,) = await _open(sessionmaker)
     # Before the retry is due, a payment reminder of the same client falls due and is
     # tried, unanswered.
-    await reminders.add_manual(
-        employee_id=firm.lawyer,
-        client_id=firm.client,
-        due_at=clock.now,
-        reason="Напомнить об оплате",
-        created_by_id=firm.head,
-    )
+    await _payment_reminder(reminders, firm, clock.now)
     started = clock.now + timedelta(minutes=1)
     await _call(
         sessionmaker,
@@ -881,13 +874,7 @@ async def test_past_the_last_rung_every_reminder_the_call_settled_goes_to_the_he
             )
         )
         await session.commit()
-    await reminders.add_manual(
-        employee_id=firm.lawyer,
-        client_id=firm.client,
-        due_at=clock.now - timedelta(minutes=5),
-        reason="Напомнить об оплате",
-        created_by_id=firm.head,
-    )
+    await _payment_reminder(reminders, firm, clock.now - timedelta(minutes=5))
     started = clock.now + timedelta(minutes=1)
     await _call(
         sessionmaker,

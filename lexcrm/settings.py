@@ -136,7 +136,9 @@ class Settings:
     )
     reminder_work_days: str = _setting("1-5", "Working days, 1 is Monday: e.g. 1-5 or 1-6.")
     reminder_hearing_days: int = _setting(
-        1, "Days before a hearing the representative calls the client (and after it, to debrief)."
+        1,
+        "Days before a hearing the representative calls the client (the debrief call is the "
+        "day after it).",
     )
     recording_retention_days: int = _setting(
         1095,

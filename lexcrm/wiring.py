@@ -98,7 +98,8 @@ def reminder_rules(settings: Settings) -> ReminderRules:
         work_end=work_end,
         work_days=parse_work_days(settings.reminder_work_days),
         briefing_days_before=settings.reminder_hearing_days,
-        debrief_days_after=settings.reminder_hearing_days,
+        # The debrief is the day after, whatever the briefing's lead: the result is fresh.
+        debrief_days_after=1,
     )
 
 

@@ -68,3 +68,10 @@ def test_missing_config_file_is_named(tmp_path: Path) -> None:
 def test_bad_environment_value_is_named() -> None:
     with pytest.raises(SettingsError, match="ami_port"):
         load_settings(environ={"LEXCRM_AMI_PORT": "x"})
+
+
+def test_hearing_days_move_the_briefing_and_leave_the_debrief_the_day_after() -> None:
+    from lexcrm.wiring import reminder_rules
+
+    rules = reminder_rules(Settings(reminder_hearing_days=3))
+    assert rules.briefing_days_before == 3 and rules.debrief_days_after == 1

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.errors import InvalidInput
+from crm.firm_calendar import firm_day_bounds
 from crm.inputs import multiline_text
 from crm.models import Call, CallDirection, Client, Employee, Visit
-from crm.visits import firm_day_bounds
 
 
 class NoSuchCall(InvalidInput):

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from crm.errors import InvalidInput
+from crm.firm_calendar import firm_day_bounds
 from crm.inputs import multiline_text, required_text
 from crm.models import Client, Contract, Employee, Hearing, utc_now
 from crm.roles import Role
-from crm.visits import firm_day_bounds
 
 Clock = Callable[[], datetime]
 _CASE_NUMBER = re.compile(r"^[0-9A-Za-zА-Яа-яЁё/_.:()№ -]{1,64}$")

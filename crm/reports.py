@@ -11,11 +11,9 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    Date,
     Select,
     and_,
     case,
-    cast,
     distinct,
     exists,
     func,
@@ -27,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from crm.errors import InvalidInput
+from crm.firm_calendar import firm_date, firm_day_bounds
 from crm.formatting import FIRM_TIMEZONE
 from crm.models import (
     Call,
@@ -43,7 +42,7 @@ from crm.models import (
     utc_now,
 )
 from crm.roles import Role
-from crm.visits import BOOKING_HORIZON, firm_day_bounds
+from crm.visits import BOOKING_HORIZON
 
 Clock = Callable[[], datetime]
 # Longest period one report covers: three years of daily rows is still a quick query, and
@@ -359,22 +358,6 @@ class Overview:
     lawyers: list[LawyerRow] = field(default_factory=list)
     by_topic: list[BreakdownRow] = field(default_factory=list)
     by_source: list[BreakdownRow] = field(default_factory=list)
-
-
-def firm_date(column: Any, dialect: str) -> ColumnElement[Any]:
-    """The firm's calendar date (Moscow) of a UTC timestamp column, computed by the database.
-
-    Grouping by the UTC date would put a call at 01:30 Moscow time on the day before.
-    """
-    if dialect == "postgresql":
-        zone = getattr(FIRM_TIMEZONE, "key", "Europe/Moscow")
-        return cast(func.timezone(zone, column), Date)
-    if dialect == "sqlite":
-        # SQLite holds the UTC time as text; date() shifts it by a fixed offset. Moscow has
-        # been UTC+3 all year since 2014 (no summer time), so one offset is exact.
-        offset = FIRM_TIMEZONE.utcoffset(datetime(2020, 1, 1)) or timedelta(0)
-        return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
-    raise NotImplementedError(f"no firm-date expression for the {dialect} database")
 
 
 def _as_date(value: Any) -> date:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from crm.errors import InvalidInput, NoSuchClient
-from crm.formatting import FIRM_TIMEZONE
+from crm.firm_calendar import firm_day_bounds
 from crm.inputs import optional_text
 from crm.models import Call, Client, ClientStatus, Employee, Visit, VisitOutcome, utc_now
 from crm.roles import Role
@@ -35,12 +35,6 @@ class VisitRow:
     client: Client
     lawyer: Employee | None
     booked_by: Employee | None
-
-
-def firm_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The start and end of a day on the firm's clock, as aware datetimes."""
-    start = datetime.combine(day, time(0, 0), tzinfo=FIRM_TIMEZONE)
-    return start, start + timedelta(days=1)
 
 
 class VisitService:

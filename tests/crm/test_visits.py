@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.contracts import ContractService
 from crm.errors import InvalidInput, NoSuchClient
+from crm.firm_calendar import firm_day_bounds
 from crm.models import (
     Call,
     CallDirection,
@@ -23,7 +24,7 @@ from crm.models import (
     VisitOutcome,
 )
 from crm.roles import Role
-from crm.visits import NoSuchVisit, VisitService, firm_day_bounds
+from crm.visits import NoSuchVisit, VisitService
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
 # 23:30 UTC is already 02:30 of the next day in Moscow, where the firm works.

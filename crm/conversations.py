@@ -10,10 +10,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Date,
     and_,
     case,
-    cast,
     delete,
     exists,
     func,
@@ -27,8 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from crm.finance import paid_plan_lines
+from crm.firm_calendar import firm_date, firm_day_bounds
 from crm.models import (
     Call,
+    CallDirection,
     CallFlag,
     CallFlagKind,
     Client,
@@ -254,7 +255,7 @@ class CallStatistics:
     total: int = 0
     answered: int = 0
     flagged: int = 0
-    average_wait_seconds: float = 0.0
+    average_wait_seconds: float = 0.0  # of inbound callers, those who gave up included
     average_talk_seconds: float = 0.0
 
 
@@ -695,16 +696,26 @@ class ConversationService:
             due_dates: dict[int, list[date]] = defaultdict(list)
             callers = sorted({caller_id for _id, _started, caller_id, _talk in short_talks})
             for chunk in range(0, len(callers), IN_LIST_CHUNK):
-                payments = await session.execute(
-                    select(Contract.client_id, PlannedPayment.due_on)
-                    .join(PlannedPayment, PlannedPayment.contract_id == Contract.id)
-                    .where(
-                        Contract.client_id.in_(callers[chunk : chunk + IN_LIST_CHUNK]),
-                        PlannedPayment.due_on >= since.date(),
+                payments = (
+                    await session.execute(
+                        select(
+                            Contract.client_id,
+                            PlannedPayment.contract_id,
+                            PlannedPayment.id,
+                            PlannedPayment.due_on,
+                        )
+                        .join(PlannedPayment, PlannedPayment.contract_id == Contract.id)
+                        .where(
+                            Contract.client_id.in_(callers[chunk : chunk + IN_LIST_CHUNK]),
+                            PlannedPayment.due_on >= since.date(),
+                        )
                     )
-                )
-                for client_id, due_on in payments:
-                    due_dates[client_id].append(due_on)
+                ).all()
+                # A payment already made is nothing to worry about before its date.
+                paid = await paid_plan_lines(session, {row.contract_id for row in payments})
+                for client_id, _contract_id, line_id, due_on in payments:
+                    if line_id not in paid:
+                        due_dates[client_id].append(due_on)
             for call_id, started_at, caller_id, talk in short_talks:
                 if any(
                     started_at.date() <= due <= (started_at + PAYMENT_SOON).date()
@@ -776,18 +787,24 @@ class ConversationService:
         return sorted(found.values(), key=lambda c: -c.last_call.started_at.timestamp())
 
     async def statistics(self, since: date, until: date) -> CallStatistics:
-        """Calls from `since` to `until` (inclusive) by day, employee and queue.
+        """Calls from `since` to `until` (inclusive, the firm's days) by day, employee and
+        queue; the average wait is the callers': until answered, or until they gave up.
 
-        One GROUP BY in the database by UTC day, employee and queue; the three cuts and the
+        One GROUP BY in the database by the firm's day, employee and queue; the three cuts and the
         totals are added up here from those few hundred rows.
         """
-        start = datetime.combine(since, datetime.min.time(), tzinfo=self._now().tzinfo)
-        end = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=start.tzinfo)
+        start, _ = firm_day_bounds(since)
+        _, end = firm_day_bounds(until)
         async with self._sessionmaker() as session:
             dialect = session.get_bind().dialect.name
-            day = _utc_date(Call.started_at, dialect).label("day")
+            day = firm_date(Call.started_at, dialect).label("day")
             answered = Call.answered_at.is_not(None)
             talked = answered & Call.ended_at.is_not(None)
+            # Callers' wait: until answered, or until they gave up.
+            waited = (Call.direction == CallDirection.inbound) & (
+                answered | Call.ended_at.is_not(None)
+            )
+            waited_until = case((answered, Call.answered_at), else_=Call.ended_at)
             flagged = exists(select(literal(1)).where(CallFlag.linkedid == Call.linkedid))
             first = func.min(Call.started_at)
             groups = (
@@ -803,11 +820,12 @@ class ConversationService:
                         func.sum(
                             case((talked, _milliseconds(Call.ended_at, Call.answered_at, dialect)))
                         ),
+                        _count_if(waited),
                         func.sum(
                             case(
                                 (
-                                    answered,
-                                    _milliseconds(Call.answered_at, Call.started_at, dialect),
+                                    waited,
+                                    _milliseconds(waited_until, Call.started_at, dialect),
                                 )
                             )
                         ),
@@ -831,7 +849,7 @@ class ConversationService:
             day_of += timedelta(days=1)
         employees: dict[str, CountRow] = {}
         queues: dict[str, CountRow] = {}
-        waits_ms = talks_ms = talks = 0
+        waits_ms = waits = talks_ms = talks = 0
         for (
             group_day,
             employee_id,
@@ -841,6 +859,7 @@ class ConversationService:
             flagged_count,
             talk_count,
             talk_ms,
+            wait_count,
             wait_ms,
             employee_talk_ms,
             client_talk_ms,
@@ -865,12 +884,13 @@ class ConversationService:
             stats.answered += int(answered_count or 0)
             stats.flagged += int(flagged_count or 0)
             waits_ms += int(wait_ms or 0)
+            waits += int(wait_count or 0)
             talks_ms += int(talk_ms or 0)
             talks += int(talk_count or 0)
         stats.by_day = list(days.values())
         stats.by_employee = sorted(employees.values(), key=lambda r: -r.total)
         stats.by_queue = sorted(queues.values(), key=lambda r: -r.total)
-        stats.average_wait_seconds = waits_ms / 1000 / stats.answered if stats.answered else 0.0
+        stats.average_wait_seconds = waits_ms / 1000 / waits if waits else 0.0
         stats.average_talk_seconds = talks_ms / 1000 / talks if talks else 0.0
         return stats
 
@@ -911,15 +931,6 @@ def _mentions(spoken: str, wanted: list[str]) -> bool:
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.sum(case((condition, 1), else_=0))
-
-
-def _utc_date(column: Any, dialect: str) -> ColumnElement[Any]:
-    """The UTC calendar date of a timestamp column, computed by the database."""
-    if dialect == "postgresql":
-        return cast(func.timezone("UTC", column), Date)
-    if dialect == "sqlite":
-        return func.date(column)  # the UTC time, stored as text
-    raise NotImplementedError(f"no date expression for the {dialect} database")
 
 
 def _milliseconds(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -448,6 +449,34 @@ class FinanceService:
         if status is not None:
             result = [row for row in result if row.status is status]
         return result[:limit]
+
+
+async def paid_plan_lines(session: AsyncSession, contract_ids: Collection[int]) -> set[int]:
+    """The ids of these contracts' planned payments already paid, by the income plan's rule
+    (see _line_status): payments settle lines in due order, and a line is paid once
+    everything received covers it and every earlier line."""
+    paid: set[int] = set()
+    ids = sorted(contract_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        received: dict[int, int] = {
+            contract_id: int(total)
+            for contract_id, total in await session.execute(
+                select(Payment.contract_id, func.sum(Payment.amount_kopecks))
+                .where(Payment.contract_id.in_(chunk))
+                .group_by(Payment.contract_id)
+            )
+        }
+        planned_so_far: dict[int, int] = defaultdict(int)
+        for planned in await session.scalars(
+            select(PlannedPayment)
+            .where(PlannedPayment.contract_id.in_(chunk))
+            .order_by(PlannedPayment.contract_id, PlannedPayment.due_on, PlannedPayment.id)
+        ):
+            planned_so_far[planned.contract_id] += planned.amount_kopecks
+            if received.get(planned.contract_id, 0) >= planned_so_far[planned.contract_id]:
+                paid.add(planned.id)
+    return paid
 
 
 def _line_status(cumulative: int, received: int, due_on: date, today: date) -> PlanStatus:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -12,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.errors import InvalidInput, NoSuchClient
+from crm.finance import paid_plan_lines
 from crm.formatting import FIRM_TIMEZONE
 from crm.inputs import required_text
 from crm.models import (
@@ -22,7 +22,6 @@ from crm.models import (
     ContractStatus,
     Employee,
     Hearing,
-    Payment,
     PlannedPayment,
     Reminder,
     ReminderKind,
@@ -323,7 +322,7 @@ class ReminderService:
                 )
             )
         ).all()
-        paid = await _paid_lines(session, {contract.id for _planned, contract in rows})
+        paid = await paid_plan_lines(session, {contract.id for _planned, contract in rows})
         return [
             Reminder(
                 employee_id=contract.lawyer_id,
@@ -773,34 +772,6 @@ def _start_of(contract: Contract, rules: ReminderRules) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=rules.timezone)
 
 
-async def _paid_lines(session: AsyncSession, contract_ids: Collection[int]) -> set[int]:
-    """The planned payments of these contracts already paid, by the income plan's rule
-    (crm.finance): payments settle lines in due order, a line is paid once everything
-    received covers it and every earlier line."""
-    paid: set[int] = set()
-    ids = sorted(contract_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        received: dict[int, int] = {
-            contract_id: int(total)
-            for contract_id, total in await session.execute(
-                select(Payment.contract_id, func.sum(Payment.amount_kopecks))
-                .where(Payment.contract_id.in_(chunk))
-                .group_by(Payment.contract_id)
-            )
-        }
-        planned_so_far: dict[int, int] = defaultdict(int)
-        for planned in await session.scalars(
-            select(PlannedPayment)
-            .where(PlannedPayment.contract_id.in_(chunk))
-            .order_by(PlannedPayment.contract_id, PlannedPayment.due_on, PlannedPayment.id)
-        ):
-            planned_so_far[planned.contract_id] += planned.amount_kopecks
-            if received.get(planned.contract_id, 0) >= planned_so_far[planned.contract_id]:
-                paid.add(planned.id)
-    return paid
-
-
 async def _cancel_paid(session: AsyncSession, now: datetime) -> None:
     """A payment reminder still open when the client has paid has nothing left to ask."""
     waiting = list(
@@ -814,7 +785,7 @@ async def _cancel_paid(session: AsyncSession, now: datetime) -> None:
     )
     if not waiting:
         return
-    paid = await _paid_lines(session, {r.contract_id for r in waiting if r.contract_id})
+    paid = await paid_plan_lines(session, {r.contract_id for r in waiting if r.contract_id})
     paid_occasions = {f"payment:{line}" for line in paid}
     for reminder in waiting:
         if reminder.occasion in paid_occasions:

@@ -19,6 +19,7 @@ from crm.conversations import (
     CountRow,
     QueueItem,
 )
+from crm.formatting import FIRM_TIMEZONE
 from crm.models import (
     Call,
     CallDirection,
@@ -32,6 +33,7 @@ from crm.models import (
     Employee,
     JournalEntry,
     JournalOutcome,
+    Payment,
     PlannedPayment,
     Transcript,
     Visit,
@@ -63,7 +65,7 @@ async def make_firm(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         ]
         session.add_all(clients)
         await session.flush()
-        for client in clients[::3]:
+        for number, client in enumerate(clients[::3]):
             contract = Contract(
                 number=f"N-{client.id}",
                 client_id=client.id,
@@ -82,6 +84,16 @@ async def make_firm(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
                         due_on=(NOW + timedelta(days=offset - pick.randint(0, 20))).date(),
                         amount_kopecks=10,
                         created_by_id=staff[1].id,
+                    )
+                )
+            if number % 2:
+                # Paid ahead: the two earliest lines are covered, so no worry before them.
+                session.add(
+                    Payment(
+                        contract_id=contract.id,
+                        amount_kopecks=20,
+                        received_on=(NOW - timedelta(days=60)).date(),
+                        cashier_id=staff[1].id,
                     )
                 )
         for client in clients[4::5]:
@@ -104,7 +116,8 @@ async def make_firm(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
                 ended = None  # still going
             call = Call(
                 linkedid=f"L{i}",
-                direction=CallDirection.inbound,
+                # Some outbound: only callers' waits make the average wait.
+                direction=CallDirection.outbound if i % 7 == 3 else CallDirection.inbound,
                 client_id=client.id if client else None,
                 employee_id=pick.choice([None, *(e.id for e in staff)]),
                 queue=pick.choice([None, "kc", "kc", "lawyers"]),
@@ -177,13 +190,19 @@ async def looped_queue(
         for call in await session.scalars(select(Call)):
             first_calls[call.client_id].append(call.id)
         with_visits = set(await session.scalars(select(Visit.client_id)))
+        received = defaultdict(int)
+        for payment in await session.scalars(select(Payment)):
+            received[payment.contract_id] += payment.amount_kopecks
         due = defaultdict(list)
-        for client_id, due_on in await session.execute(
-            select(Contract.client_id, PlannedPayment.due_on).join(
-                PlannedPayment, PlannedPayment.contract_id == Contract.id
-            )
+        planned_so_far = defaultdict(int)
+        for client_id, line in await session.execute(
+            select(Contract.client_id, PlannedPayment)
+            .join(PlannedPayment, PlannedPayment.contract_id == Contract.id)
+            .order_by(PlannedPayment.due_on, PlannedPayment.id)
         ):
-            due[client_id].append(due_on)
+            planned_so_far[line.contract_id] += line.amount_kopecks
+            if received[line.contract_id] < planned_so_far[line.contract_id]:
+                due[client_id].append(line.due_on)  # not paid yet
         listened = set(
             await session.scalars(
                 select(JournalEntry.object_id).where(
@@ -242,9 +261,9 @@ def quoted(phrases: list[str]) -> str:
 async def looped_statistics(
     sessionmaker: async_sessionmaker[AsyncSession], since: date, until: date
 ) -> CallStatistics:
-    """The statistics as a loop over every call of the period."""
-    start = datetime.combine(since, datetime.min.time(), tzinfo=UTC)
-    end = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    """The statistics as a loop over every call of the period (the firm's days)."""
+    start = datetime.combine(since, datetime.min.time(), tzinfo=FIRM_TIMEZONE)
+    end = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=FIRM_TIMEZONE)
     async with sessionmaker() as session:
         rows = (
             await session.execute(
@@ -268,13 +287,16 @@ async def looped_statistics(
     for call, employee, transcript in rows:
         is_flagged = call.linkedid in flagged
         talk = call.ended_at - call.answered_at if call.answered_at and call.ended_at else None
-        if call.answered_at is not None:
-            waits.append((call.answered_at - call.started_at).total_seconds())
+        if call.direction is CallDirection.inbound and (call.answered_at or call.ended_at):
+            waited_until = call.answered_at or call.ended_at
+            waits.append((waited_until - call.started_at).total_seconds())
         if talk is not None:
             talks.append(talk.total_seconds())
         who = employee.full_name if employee else "—"
         for row in (
-            days.setdefault(call.started_at.date().isoformat(), CountRow("?")),
+            days.setdefault(
+                call.started_at.astimezone(FIRM_TIMEZONE).date().isoformat(), CountRow("?")
+            ),
             employees.setdefault(who, CountRow(who)),
             queues.setdefault(call.queue or "без очереди", CountRow(call.queue or "без очереди")),
         ):

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 LEAD_NAME = "Новый клиент"
 CLICK_TO_CALL_PREFIX = "c2c-"
+CALL_CENTRE_QUEUE = "lexcrm-callcentre"  # the dialplan's queue (extensions.conf.j2)
 LEAD_SOURCE = "входящий звонок"
 
 
@@ -205,10 +206,12 @@ class CallService:
         at: datetime,
         *,
         client_ringing_at: datetime | None = None,
+        queue: str | None = None,
     ) -> CallbackTask | None:
         """Close the record; a missed inbound call becomes a callback task for the call centre.
 
-        `client_ringing_at`: when the client's phone began to ring, on a call the firm placed.
+        `client_ringing_at`: when the client's phone began to ring, on a call the firm placed;
+        `queue`: the queue the caller waited in.
         """
         employee = await self.employee_by_extension(answered_by) if answered_by else None
         async with self._sessionmaker() as session:
@@ -218,6 +221,7 @@ class CallService:
             call.ended_at = at
             call.disposition = disposition.value
             call.client_ringing_at = client_ringing_at
+            call.queue = queue or call.queue
             if employee is not None and call.employee_id is None:
                 call.employee_id = employee.id
             task = None

@@ -59,6 +59,7 @@ class CallEnded(CallEvent):
     # On a call the firm placed: when the client's phone began to ring (None: it never did,
     # e.g. a click-to-call the employee did not pick up on their own phone, or busy).
     client_ringing_at: datetime | None = None
+    queue: str | None = None  # the queue the caller waited in, if any
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any, TextIO, TypeVar
 
 from sqlalchemy import func, insert, select
 
-from crm.calls import LEAD_NAME, LEAD_SOURCE
+from crm.calls import CALL_CENTRE_QUEUE, LEAD_NAME, LEAD_SOURCE
 from crm.errors import CrmError, InvalidPhoneNumber
 from crm.formatting import FIRM_TIMEZONE, parse_day, search_key
 from crm.models import (
@@ -58,7 +58,6 @@ DEMO_PASSWORD = "demo-lexcrm-2026"  # noqa: S105 - the demo firm's published pas
 MAX_CLIENTS = 1_000_000
 HISTORY_DAYS = 365
 CLIENTS_PER_CHUNK = 1000  # one transaction and one progress step
-CALL_CENTRE_QUEUE = "lexcrm-callcentre"  # the dialplan's queue (extensions.conf.j2)
 CALLBACK_DELAY = timedelta(minutes=15)  # crm.calls.CallService's default
 T = TypeVar("T")
 Row = dict[str, Any]

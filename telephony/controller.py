@@ -170,6 +170,7 @@ class CallController:
                     event.answered_by,
                     event.at,
                     client_ringing_at=event.client_ringing_at,
+                    queue=event.queue,
                 )
             self._masks_dirty.set()  # sticky routing may have changed
         elif isinstance(event, RecordingReady):

@@ -157,6 +157,7 @@ class _Call:
     last_dial_status: str = ""
     external_cause: Disposition | None = None
     recording: tuple[str, ...] = ()
+    queue: str | None = None  # the queue the caller waited in, the first one
 
     def best_direction(self) -> CallDirectionKind | None:
         """The direction as far as it is settled, None while it could still change."""
@@ -217,6 +218,7 @@ class CallTracker:
             "bridgeenter": self._on_bridgeenter,
             "bridgeleave": self._on_bridgeleave,
             "hangup": self._on_hangup,
+            "queuecallerjoin": self._on_queuecallerjoin,
             "queuecallerabandon": self._on_queuecallerabandon,
             "userevent": self._on_userevent,
         }
@@ -376,6 +378,15 @@ class CallTracker:
             self._end(call, at, out, inferred=False)
         return [call]
 
+    def _on_queuecallerjoin(
+        self, ev: dict[str, str], at: datetime, out: list[CallEvent]
+    ) -> list[_Call]:
+        found = self._touch(ev, "", at)
+        if found is None:
+            return []
+        found[0].queue = found[0].queue or ev.get("queue") or None
+        return [found[0]]
+
     def _on_queuecallerabandon(
         self, ev: dict[str, str], at: datetime, out: list[CallEvent]
     ) -> list[_Call]:
@@ -383,6 +394,7 @@ class CallTracker:
         if found is None:
             return []
         found[0].abandoned = True
+        found[0].queue = found[0].queue or ev.get("queue") or None
         return [found[0]]
 
     def _on_userevent(self, ev: dict[str, str], at: datetime, out: list[CallEvent]) -> list[_Call]:
@@ -567,6 +579,7 @@ class CallTracker:
                 call.answered_by,
                 inferred,
                 client_ringing_at=call.client_ringing_at,
+                queue=call.queue,
             )
         )
         if call.recording:

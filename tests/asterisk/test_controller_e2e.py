@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from crm.calls import CALL_CENTRE_QUEUE
 from crm.events import Disposition
 from crm.models import Call, CallbackTask, ClickToCallRequest, ClickToCallStatus
 from crm.roles import Role
@@ -183,6 +184,7 @@ async def test_inbound_call_pops_the_lead_card_and_is_recorded_once(
     assert len(calls) == 1
     call = calls[0]
     assert call.client_id == lead_id and call.direction == "inbound"
+    assert call.queue == CALL_CENTRE_QUEUE  # it waited in the call centre's queue
     assert (await stack.core.clients.find_clients_by_phone(canary))[0].id == lead_id
     # The recording left Asterisk's folder for the store, encrypted, owner-only, with audio.
     stored = await eventually(lambda: _recording_paths(stack, call.linkedid), timeout=20)

@@ -100,6 +100,9 @@ class Pbx:
             "Cause-txt": "Normal Clearing" if cause == 16 else "Other",
         }
 
+    def queue_caller_join(self, chan: Chan, queue: str = "lexcrm-callcentre") -> Event:
+        return {"Event": "QueueCallerJoin", **self.snapshot(chan), "Queue": queue, "Position": "1"}
+
     def queue_caller_abandon(self, chan: Chan) -> Event:
         return {"Event": "QueueCallerAbandon", **self.snapshot(chan), "Queue": "reception"}
 

@@ -295,6 +295,19 @@ def test_a_client_who_picks_up_at_once_rang_from_then() -> None:
     assert ended.client_ringing_at == at(9)
 
 
+def test_the_queue_the_caller_waited_in_comes_with_the_end() -> None:
+    call = InboundQueue()
+    events = call.answered_by_1002()
+    events.insert(3, call.pbx.queue_caller_join(call.trunk))
+    ended = next(e for e in play(CallTracker(), events) if isinstance(e, CallEnded))
+    assert ended.queue == "lexcrm-callcentre"
+    # A call that never queued has none.
+    click = ClickToCall(announce=True)
+    pbx = click.pbx
+    out = play(CallTracker(), [*click.events, pbx.hangup(click.trunk, 17), pbx.hangup(click.phone)])
+    assert next(e for e in out if isinstance(e, CallEnded)).queue is None
+
+
 def test_a_click_to_call_the_employee_never_picked_up_never_rang_the_client() -> None:
     pbx = Pbx()
     phone = pbx.channel("1002")

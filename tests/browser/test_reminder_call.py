@@ -55,9 +55,9 @@ CLIENT_NUMBER = CANARIES[0]
 CLIENT_NAME = "Смирнова Анна Сергеевна"
 REASON = "Сообщить клиенту дату заседания"
 NO_CALL = "no call behind the request"  # the journal's note on a refused dismissal
-# The window asks the server every second while open, and the server also tells it over
-# the websocket the moment a call ends: a second plus one round trip at the most.
-CLOSE_WITHIN_SECONDS = 1.5
+# The window asks the server twice a second while open, and the server also tells it over
+# the websocket the moment a call ends: the issue asks for "within a second".
+CLOSE_WITHIN_SECONDS = 1.0
 # Longer than the carrier's answer (4 s of tones): the carrier hangs up, not the phone.
 VOICE = (
     "Good afternoon, this is your lawyer calling about your case. "

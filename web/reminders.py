@@ -13,6 +13,7 @@ from aiohttp import web
 from crm.errors import CrmError
 from crm.events import CallEnded
 from crm.formatting import FIRM_TIMEZONE, format_datetime
+from crm.models import Client
 from crm.permissions import Action, may, scope_of
 from web.access import authorise, owner_of
 from web.clients import client_for
@@ -106,7 +107,11 @@ async def dismiss(request: web.Request) -> web.StreamResponse:
 
 
 async def add_reminder(request: web.Request) -> web.StreamResponse:
-    """A reminder set by hand on a client: who must call, when, about what."""
+    """A reminder set by hand on a client: who must call, when, about what.
+
+    From a contract's card the form also names the contract (the `contract` field): it must
+    be one of this client's contracts that the employee may see; the reminder keeps it.
+    """
     user, client = await client_for(request, Action.view_client)
     owner = await owner_of(request, lawyer_id=client.lawyer_id, client_id=client.id)
     await authorise(
@@ -118,6 +123,7 @@ async def add_reminder(request: web.Request) -> web.StreamResponse:
         object_id=client.id,
     )
     form = await request.post()
+    contract_id = await _contract_of(request, client, str(form.get("contract", ""))[:20])
     day = parse_date(str(form.get("day", ""))[:20])
     if day is None:
         raise web.HTTPBadRequest(text=_("Дата напоминания не указана"))
@@ -131,10 +137,45 @@ async def add_reminder(request: web.Request) -> web.StreamResponse:
             due_at=at,
             reason=str(form.get("reason", ""))[:2000],
             created_by_id=user.employee.id,
+            contract_id=contract_id,
         )
     except CrmError as error:
         raise web.HTTPBadRequest(text=error.message) from None
-    raise web.HTTPSeeOther(location=f"/clients/{client.id}")
+    raise web.HTTPSeeOther(
+        location=f"/contracts/{contract_id}" if contract_id else f"/clients/{client.id}"
+    )
+
+
+async def _contract_of(request: web.Request, client: Client, text: str) -> int | None:
+    """The contract a reminder form names, if any: one of `client`'s contracts that the
+    employee may see (journaled either way); anything else is refused."""
+    contract_id = parse_id(text, _("Договор"))
+    if contract_id is None:
+        return None
+    services = request.app[SERVICES]
+    contract = await services.contracts.get(contract_id)
+    if contract is None or contract.client_id != client.id:
+        user = current_user(request)
+        assert user is not None
+        await services.journal.record(
+            user.employee.id,
+            Action.set_reminder.value,
+            object_type="contract",
+            object_id=contract_id,
+            allowed=False,
+            detail="not a contract of the client",
+        )
+        # The same answer for a missing contract and another client's: no probing for ids.
+        raise web.HTTPBadRequest(text=_("Договор не этого клиента"))
+    await authorise(
+        request,
+        Action.view_contracts,
+        refusal=_("Нет доступа к этому договору"),
+        owner_id=await owner_of(request, lawyer_id=contract.lawyer_id, client_id=client.id),
+        object_type="contract",
+        object_id=contract.id,
+    )
+    return contract.id
 
 
 async def reminder_list(request: web.Request) -> web.StreamResponse:

@@ -21,6 +21,7 @@ from crm.models import (
     ReminderStatus,
     utc_now,
 )
+from crm.permissions import Action, may
 from crm.roles import Role
 from tests.support.canaries import canaries_in
 from tests.web.conftest import (
@@ -435,3 +436,207 @@ async def test_the_lists_for_the_lawyer_and_the_directors_oversight(
         (firm.director.id, None, JournalOutcome.allowed, None),
         (firm.director.id, None, JournalOutcome.allowed, None),
     ]
+
+
+async def _contract(web_services: WebServices, client: int, lawyer: int, number: str) -> int:
+    contract = await web_services.contracts.add_contract(
+        client_id=client, lawyer_id=lawyer, number=number, amount="1000", essence="Наследство"
+    )
+    return contract.id
+
+
+def _tomorrow() -> str:
+    return (utc_now().astimezone(FIRM_TIMEZONE).date() + timedelta(days=1)).strftime("%d.%m.%Y")
+
+
+async def test_a_reminder_set_on_the_contract_card_keeps_the_contract(
+    new_client: ClientFactory,
+    firm: Firm,
+    web_services: WebServices,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    contract = await _contract(web_services, firm.client, firm.lawyer.id, "Д-7")
+    browser = await _as(new_client, LAWYER_LOGIN, LAWYER_PASSWORD)
+    page = await (await browser.get(f"/contracts/{contract}")).text()
+    form = page[page.index(f'action="/clients/{firm.client}/reminders"') :]
+    form = form[: form.index("</form>")]
+    assert f'<input type="hidden" name="contract" value="{contract}">' in form
+    response = await browser.post(
+        f"/clients/{firm.client}/reminders",
+        data={
+            "csrf_token": csrf_field(page),
+            "contract": str(contract),
+            "day": _tomorrow(),
+            "time": "12:00",
+            "reason": "Подписать допсоглашение",
+        },
+        allow_redirects=False,
+    )
+    assert response.status == 303 and response.headers["Location"] == f"/contracts/{contract}"
+    async with sessionmaker() as session:
+        made = await session.scalar(
+            select(Reminder).where(Reminder.reason == "Подписать допсоглашение")
+        )
+    assert made is not None and made.contract_id == contract and made.client_id == firm.client
+    assert made.employee_id == firm.lawyer.id and made.created_by_id == firm.lawyer.id
+    assert (await _journal(sessionmaker, "set_reminder"))[-1] == (
+        firm.lawyer.id,
+        str(firm.client),
+        JournalOutcome.allowed,
+        None,
+    )
+    assert (await _journal(sessionmaker, "view_contracts"))[-1] == (
+        firm.lawyer.id,
+        str(contract),
+        JournalOutcome.allowed,
+        None,
+    )
+    # The client's card still sets reminders without a contract.
+    token = await _token(browser, f"/clients/{firm.client}")
+    response = await browser.post(
+        f"/clients/{firm.client}/reminders",
+        data={"csrf_token": token, "day": _tomorrow(), "time": "12:30", "reason": "Просто так"},
+        allow_redirects=False,
+    )
+    assert response.status == 303 and response.headers["Location"] == f"/clients/{firm.client}"
+    async with sessionmaker() as session:
+        plain = await session.scalar(select(Reminder).where(Reminder.reason == "Просто так"))
+    assert plain is not None and plain.contract_id is None
+
+
+async def test_a_contract_of_another_client_is_refused_and_nothing_is_stored(
+    new_client: ClientFactory,
+    firm: Firm,
+    web_services: WebServices,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    # Both clients are the lawyer's: the contract is one they may see, of the wrong client.
+    second = await web_services.clients.add_client("Второй Клиент", [], lawyer_id=firm.lawyer.id)
+    foreign = await _contract(web_services, second.id, firm.lawyer.id, "Д-8")
+    browser = await _as(new_client, LAWYER_LOGIN, LAWYER_PASSWORD)
+    token = await _token(browser, f"/clients/{firm.client}")
+    before = await _count(sessionmaker)
+    for contract, message in [
+        (str(foreign), "Договор не этого клиента"),
+        ("999999", "Договор не этого клиента"),
+        ("Д-8", "Неверное значение поля «Договор»"),
+        ("-1", "Неверное значение поля «Договор»"),
+    ]:
+        response = await browser.post(
+            f"/clients/{firm.client}/reminders",
+            data={
+                "csrf_token": token,
+                "contract": contract,
+                "day": _tomorrow(),
+                "time": "10:00",
+                "reason": "позвонить",
+            },
+            allow_redirects=False,
+        )
+        assert response.status == 400, contract
+        assert message in await response.text()
+    assert await _count(sessionmaker) == before
+    refusals = [
+        entry
+        for entry in await _journal(sessionmaker, "set_reminder")
+        if entry[2] is JournalOutcome.denied
+    ]
+    assert refusals == [
+        (firm.lawyer.id, str(foreign), JournalOutcome.denied, "not a contract of the client"),
+        (firm.lawyer.id, "999999", JournalOutcome.denied, "not a contract of the client"),
+    ]
+
+
+async def test_a_contract_the_employee_may_not_see_is_refused(
+    new_client: ClientFactory,
+    firm: Firm,
+    web_services: WebServices,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    # The client is the lawyer's now, but this contract was another lawyer's: own scope
+    # does not reach it.
+    theirs = await _contract(web_services, firm.client, firm.other.id, "Д-9")
+    browser = await _as(new_client, LAWYER_LOGIN, LAWYER_PASSWORD)
+    assert (await browser.get(f"/contracts/{theirs}")).status == 403
+    token = await _token(browser, f"/clients/{firm.client}")
+    before = await _count(sessionmaker)
+    response = await browser.post(
+        f"/clients/{firm.client}/reminders",
+        data={
+            "csrf_token": token,
+            "contract": str(theirs),
+            "day": _tomorrow(),
+            "time": "10:00",
+            "reason": "позвонить",
+        },
+        allow_redirects=False,
+    )
+    assert response.status == 403 and "Нет доступа к этому договору" in await response.text()
+    assert await _count(sessionmaker) == before
+    assert (await _journal(sessionmaker, "view_contracts"))[-1] == (
+        firm.lawyer.id,
+        str(theirs),
+        JournalOutcome.denied,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "represents"),
+    [
+        (Role.director, False),
+        (Role.lawyer, False),
+        (Role.court_representative, True),
+        (Role.court_representative, False),
+        (Role.cashier, False),
+    ],
+)
+async def test_the_contract_card_offers_the_form_to_exactly_who_may_use_it(
+    new_client: ClientFactory,
+    firm: Firm,
+    web_services: WebServices,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    role: Role,
+    represents: bool,
+) -> None:
+    """Each job that can open a contract sees the form if and only if the route takes it."""
+    contract = await _contract(web_services, firm.client, firm.lawyer.id, "Д-10")
+    if role is Role.lawyer:
+        login, password, me = LAWYER_LOGIN, LAWYER_PASSWORD, firm.lawyer.id
+    else:
+        employee = await web_services.employees.create_employee(
+            f"job-{role.value}", "Сотрудник Тестовый", role, PASSWORD
+        )
+        login, password, me = employee.login, PASSWORD, employee.id
+    if represents:
+        await web_services.hearings.schedule(
+            contract,
+            court="Районный суд",
+            case_number="2-1/2026",
+            starts_at=utc_now() + timedelta(days=3),
+            representative_id=me,
+            by_employee_id=me,
+        )
+    owner = me if represents else firm.lawyer.id
+    allowed = may(role, Action.view_client, owner_id=owner, employee_id=me) and may(
+        role, Action.set_reminder, owner_id=owner, employee_id=me
+    )
+    browser = await _as(new_client, login, password)
+    card = await browser.get(f"/contracts/{contract}")
+    assert card.status == 200
+    page = await card.text()
+    assert (f'action="/clients/{firm.client}/reminders"' in page) is allowed
+    before = await _count(sessionmaker)
+    response = await browser.post(
+        f"/clients/{firm.client}/reminders",
+        data={
+            "csrf_token": csrf_field(page),
+            "contract": str(contract),
+            "day": _tomorrow(),
+            "time": "10:00",
+            "reason": "позвонить",
+        },
+        allow_redirects=False,
+    )
+    assert response.status == (303 if allowed else 403)
+    assert await _count(sessionmaker) == before + allowed

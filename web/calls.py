@@ -8,6 +8,7 @@ from crm.errors import CrmError
 from crm.models import CallDirection
 from crm.permissions import Action, Scope, scope_of
 from web.access import authorise
+from web.clients import recordings_to_open
 from web.filters import employee_filter, parse_id, period_of
 from web.i18n import gettext as _
 from web.keys import SERVICES
@@ -38,6 +39,7 @@ async def call_list(request: web.Request) -> web.StreamResponse:
         "calls.html",
         {
             "rows": rows,
+            "recorded": await recordings_to_open(request, user, rows),
             "direction": direction.value,
             "period": period,
             "employees": [] if own else await services.employees.list_employees(),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiohttp import web
 
+from crm.call_log import CallRow
 from crm.errors import CrmError, NoSuchClient
 from crm.events import ClickToCallRequested
 from crm.models import Client, ClientStatus, Employee
@@ -39,6 +42,29 @@ async def client_for(request: web.Request, action: Action) -> tuple[CurrentUser,
     return user, client
 
 
+async def recordings_to_open(
+    request: web.Request, user: CurrentUser, rows: Sequence[CallRow]
+) -> set[int]:
+    """The calls among `rows` whose recording this employee may open: a recording is still
+    stored, and the table lets them listen to it and open its card (web/recordings.py asks
+    for both rights over the call's employee). Ids, for a «Запись» link on each such row."""
+    conversations = request.app[SERVICES].conversations
+    if conversations is None:
+        return set()
+    role, me = user.employee.role, user.employee.id
+    found: set[int] = set()
+    for row in rows:
+        if not all(
+            may(role, action, owner_id=row.call.employee_id, employee_id=me)
+            for action in (Action.view_transcript, Action.listen_recording)
+        ):
+            continue
+        view = await conversations.call_view(row.call.id)
+        if view is not None and any(file.deleted_at is None for file in view.files):
+            found.add(row.call.id)
+    return found
+
+
 async def client_card(request: web.Request) -> web.StreamResponse:
     user, client = await client_for(request, Action.view_client)
     return await client_card_page(request, user, client)
@@ -59,13 +85,15 @@ async def client_card_page(
     role, me = user.employee.role, user.employee.id
     owner = await owner_of(request, lawyer_id=client.lawyer_id, client_id=client.id)
     employees = await services.employees.list_employees()
+    calls = await services.call_log.calls(client_id=client.id, limit=100)
     return render(
         request,
         "client.html",
         {
             "client": client,
             "lawyer": next((e for e in employees if e.id == client.lawyer_id), None),
-            "calls": await services.call_log.calls(client_id=client.id, limit=100),
+            "calls": calls,
+            "recorded": await recordings_to_open(request, user, calls),
             "visits": await services.visits.visits(client_id=client.id, limit=50),
             "notes": await services.notes.of_client(client.id),
             "hearings": await services.hearings.hearings(client_id=client.id),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -504,6 +504,24 @@ class ConversationService:
             await session.commit()
 
     # --- reading --------------------------------------------------------------------------
+    async def recorded(self, linkedids: Collection[str]) -> set[str]:
+        """Which of these calls still have a stored recording, in one query per chunk."""
+        found: set[str] = set()
+        ids = sorted(linkedids)
+        async with self._sessionmaker() as session:
+            for start in range(0, len(ids), IN_LIST_CHUNK):
+                found.update(
+                    await session.scalars(
+                        select(RecordingFile.linkedid)
+                        .where(
+                            RecordingFile.linkedid.in_(ids[start : start + IN_LIST_CHUNK]),
+                            RecordingFile.deleted_at.is_(None),
+                        )
+                        .distinct()
+                    )
+                )
+        return found
+
     async def call_view(self, call_id: int) -> CallView | None:
         async with self._sessionmaker() as session:
             call = await session.get(Call, call_id)

@@ -52,17 +52,16 @@ async def recordings_to_open(
     if conversations is None:
         return set()
     role, me = user.employee.role, user.employee.id
-    found: set[int] = set()
-    for row in rows:
-        if not all(
+    allowed = [
+        row.call
+        for row in rows
+        if all(
             may(role, action, owner_id=row.call.employee_id, employee_id=me)
             for action in (Action.view_transcript, Action.listen_recording)
-        ):
-            continue
-        view = await conversations.call_view(row.call.id)
-        if view is not None and any(file.deleted_at is None for file in view.files):
-            found.add(row.call.id)
-    return found
+        )
+    ]
+    recorded = await conversations.recorded({call.linkedid for call in allowed})
+    return {call.id for call in allowed if call.linkedid in recorded}
 
 
 async def client_card(request: web.Request) -> web.StreamResponse:

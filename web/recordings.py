@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from aiohttp import web
 
+from crm.calls import CALL_CENTRE_QUEUE
 from crm.conversations import CallView, ConversationService, clock
 from crm.permissions import Action, Scope, may, scope_of
 from web.access import authorise
 from web.charts import Bar, horizontal_bars, stacked_columns
+from web.filters import firm_today
 from web.i18n import gettext as _
 from web.keys import SERVICES, RecordingAudio
 from web.render import current_user, render
@@ -242,7 +244,7 @@ async def call_statistics(request: web.Request) -> web.StreamResponse:
     except ValueError:
         days = 30
     days = days if days in PERIODS else 30
-    until = date.today()
+    until = firm_today()
     stats = await _conversations(request).statistics(until - timedelta(days=days - 1), until)
     per_day = stacked_columns(
         [Bar(row.label, (row.answered, row.missed)) for row in stats.by_day],
@@ -258,6 +260,8 @@ async def call_statistics(request: web.Request) -> web.StreamResponse:
         "call_statistics.html",
         {
             "stats": stats,
+            # The dialplan's names of queues, as people call them.
+            "queue_names": {CALL_CENTRE_QUEUE: _("Колл-центр"), "без очереди": _("Без очереди")},
             "days": days,
             "periods": PERIODS,
             "per_day": per_day,

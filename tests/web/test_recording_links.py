@@ -174,3 +174,21 @@ async def test_a_job_that_may_not_listen_gets_no_link(
     page = await (await reception.get(f"/clients/{calls.client}")).text()
     assert "Слушаемая Анна" in page and "/recordings/" not in page
     assert (await reception.get(f"/recordings/{calls.recorded}")).status == 403
+
+
+async def test_call_statistics_name_the_call_centres_queue(
+    browsers: ClientFactory, calls: Calls, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from sqlalchemy import update
+
+    from crm.calls import CALL_CENTRE_QUEUE
+
+    async with sessionmaker() as session:
+        await session.execute(
+            update(Call).where(Call.id == calls.recorded).values(queue=CALL_CENTRE_QUEUE)
+        )
+        await session.commit()
+    director = await _as(browsers, "boss")
+    page = await (await director.get("/call-statistics")).text()
+    assert "<td>Колл-центр</td>" in page and "<td>Без очереди</td>" in page
+    assert CALL_CENTRE_QUEUE not in page  # the dialplan's name is not shown

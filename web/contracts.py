@@ -146,6 +146,7 @@ async def contract_card(request: web.Request) -> web.StreamResponse:
             ),
             "can_schedule": may(role, Action.schedule_hearing, owner_id=owner, employee_id=me),
             "can_note": may(role, Action.add_note, owner_id=owner, employee_id=me),
+            "can_set_reminder": may(role, Action.set_reminder, owner_id=owner, employee_id=me),
             "representatives": [
                 e for e in employees if e.role is Role.court_representative and e.is_active
             ],

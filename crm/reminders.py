@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -643,41 +643,56 @@ class ReminderService:
             ).all()
         return [(reminder, client) for reminder, client in rows]
 
-    async def overdue_by_employee(self) -> list[LawyerOverdue]:
-        """Per employee: open reminders past due, and since when the oldest waits."""
+    async def team_of(self, head_id: int) -> set[int]:
+        """The employees whose head this is (active or not), empty for someone who heads nobody."""
+        async with self._sessionmaker() as session:
+            return set(
+                await session.scalars(select(Employee.id).where(Employee.head_id == head_id))
+            )
+
+    async def overdue_by_employee(
+        self, *, team: Collection[int] | None = None
+    ) -> list[LawyerOverdue]:
+        """Per employee (of `team` if given): open reminders past due, and since when the
+        oldest waits."""
         now = self._now()
         async with self._sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    select(Employee, func.count(Reminder.id), func.min(Reminder.due_at))
-                    .join(Reminder, Reminder.employee_id == Employee.id)
-                    .where(Reminder.status == ReminderStatus.open, Reminder.due_at <= now)
-                    .group_by(Employee.id)
-                    .order_by(func.count(Reminder.id).desc())
-                )
-            ).all()
+            statement = (
+                select(Employee, func.count(Reminder.id), func.min(Reminder.due_at))
+                .join(Reminder, Reminder.employee_id == Employee.id)
+                .where(Reminder.status == ReminderStatus.open, Reminder.due_at <= now)
+                .group_by(Employee.id)
+                .order_by(func.count(Reminder.id).desc())
+            )
+            if team is not None:
+                statement = statement.where(Reminder.employee_id.in_(team))
+            rows = (await session.execute(statement)).all()
         return [LawyerOverdue(employee, count, oldest) for employee, count, oldest in rows]
 
-    async def neglected_clients(self, *, limit: int = 200) -> list[NeglectedClient]:
-        """Clients with an active contract their lawyer has not talked to for longer than the
-        period: the open cadence reminders past due (the generator keeps them up to date, so
-        this page does not recompute the rule over every contract), longest waiting first."""
+    async def neglected_clients(
+        self, *, limit: int = 200, team: Collection[int] | None = None
+    ) -> list[NeglectedClient]:
+        """Clients with an active contract their lawyer (of `team` if given) has not talked
+        to for longer than the period: the open cadence reminders past due (the generator
+        keeps them up to date, so this page does not recompute the rule over every
+        contract), longest waiting first."""
         now = self._now()
         async with self._sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    select(Reminder, Client, Employee)
-                    .join(Client, Client.id == Reminder.client_id)
-                    .join(Employee, Employee.id == Reminder.employee_id)
-                    .where(
-                        Reminder.status == ReminderStatus.open,
-                        Reminder.kind == ReminderKind.cadence,
-                        Reminder.due_at <= now,
-                    )
-                    .order_by(Reminder.due_at, Reminder.id)
-                    .limit(limit)
+            statement = (
+                select(Reminder, Client, Employee)
+                .join(Client, Client.id == Reminder.client_id)
+                .join(Employee, Employee.id == Reminder.employee_id)
+                .where(
+                    Reminder.status == ReminderStatus.open,
+                    Reminder.kind == ReminderKind.cadence,
+                    Reminder.due_at <= now,
                 )
-            ).all()
+                .order_by(Reminder.due_at, Reminder.id)
+                .limit(limit)
+            )
+            if team is not None:
+                statement = statement.where(Reminder.employee_id.in_(team))
+            rows = (await session.execute(statement)).all()
             last_calls: dict[int | None, datetime] = {
                 client_id: at
                 for client_id, at in await session.execute(
@@ -697,9 +712,14 @@ class ReminderService:
         return neglected
 
     async def history(
-        self, *, employee_id: int | None = None, limit: int = 200
+        self,
+        *,
+        employee_id: int | None = None,
+        team: Collection[int] | None = None,
+        limit: int = 200,
     ) -> list[tuple[Reminder, Client, Employee, Call | None]]:
-        """Closed reminders: shown when, settled by which call, how long it took."""
+        """Closed reminders (of one employee, or of `team`): shown when, settled by which
+        call, how long it took."""
         async with self._sessionmaker() as session:
             statement = (
                 select(Reminder, Client, Employee, Call)
@@ -712,6 +732,8 @@ class ReminderService:
             )
             if employee_id is not None:
                 statement = statement.where(Reminder.employee_id == employee_id)
+            if team is not None:
+                statement = statement.where(Reminder.employee_id.in_(team))
             rows = (await session.execute(statement)).all()
         return [(reminder, client, employee, call) for reminder, client, employee, call in rows]
 

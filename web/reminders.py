@@ -185,7 +185,14 @@ async def reminder_list(request: web.Request) -> web.StreamResponse:
     assert user is not None
     services = request.app[SERVICES]
     role, me = user.employee.role, user.employee.id
+    # The director and the heads by job see everyone; whoever heads people (a senior
+    # lawyer, say) sees their own people and themselves.
+    team: set[int] | None = None
     oversee = scope_of(role, Action.oversee_reminders) is not None
+    if not oversee:
+        team = await services.reminders.team_of(me)
+        oversee = bool(team)
+        team.add(me)
     await services.journal.record(me, "view_reminders", allowed=True)
     context: dict[str, Any] = {
         "mine": await services.reminders.of_employee(me),
@@ -193,9 +200,10 @@ async def reminder_list(request: web.Request) -> web.StreamResponse:
         "can_set": may(role, Action.set_reminder, owner_id=me, employee_id=me),
     }
     if oversee:
-        context["overdue"] = await services.reminders.overdue_by_employee()
-        context["neglected"] = await services.reminders.neglected_clients(limit=100)
-        context["history"] = await services.reminders.history(limit=100)
+        reminders = services.reminders
+        context["overdue"] = await reminders.overdue_by_employee(team=team)
+        context["neglected"] = await reminders.neglected_clients(limit=100, team=team)
+        context["history"] = await reminders.history(team=team, limit=100)
     else:
         context["history"] = await services.reminders.history(employee_id=me, limit=50)
     return render(request, "reminders.html", context)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.formatting import FIRM_TIMEZONE
@@ -436,6 +436,40 @@ async def test_the_lists_for_the_lawyer_and_the_directors_oversight(
         (firm.director.id, None, JournalOutcome.allowed, None),
         (firm.director.id, None, JournalOutcome.allowed, None),
     ]
+
+
+async def test_a_senior_lawyer_oversees_the_lawyers_they_head_and_nobody_else(
+    new_client: ClientFactory,
+    firm: Firm,
+    web_services: WebServices,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    make = web_services.employees.create_employee
+    senior = await make("senior", "Старший Юрист", Role.lawyer, PASSWORD)
+    stranger = await make("stranger", "Чужой Юрист", Role.lawyer, PASSWORD)
+    stranger_client = await web_services.clients.add_client("Посторонний Клиент", [])
+    await web_services.reminders.add_manual(
+        employee_id=stranger.id,
+        client_id=stranger_client.id,
+        due_at=utc_now() - timedelta(minutes=1),
+        reason="Чужое напоминание",
+        created_by_id=stranger.id,
+    )
+    async with sessionmaker() as session:
+        await session.execute(
+            update(Employee).where(Employee.id == firm.lawyer.id).values(head_id=senior.id)
+        )
+        await session.commit()
+
+    page = await (await (await _as(new_client, "senior")).get("/reminders")).text()
+    overdue = page[page.index("Просрочено по сотрудникам") :]
+    overdue = overdue[: overdue.index("</table>")]
+    assert LAWYER_NAME in overdue and "Чужой Юрист" not in overdue
+    assert "Чужое напоминание" not in page and "Посторонний Клиент" not in page
+    assert canaries_in(page, [CANARY]) == []
+    # A lawyer who heads nobody sees only their own list.
+    page = await (await (await _as(new_client, "stranger")).get("/reminders")).text()
+    assert "Просрочено по сотрудникам" not in page and "Чужое напоминание" in page
 
 
 async def _contract(web_services: WebServices, client: int, lawyer: int, number: str) -> int:

@@ -236,8 +236,16 @@ def build_controller(settings: Settings, core: Core) -> CallController | None:
         host_path=runtime.host_path,
         cdr_file=runtime.cdr_file,
         click_to_call_ring_seconds=settings.ring_seconds + 10,
+        recordings_spool=runtime.recordings_dir,
     )
-    return CallController(config, core.calls, core.clicks, core.bus.publish, core.vault.hand_off)
+    return CallController(
+        config,
+        core.calls,
+        core.clicks,
+        core.bus.publish,
+        core.vault.hand_off,
+        leftovers=core.vault.leftovers,
+    )
 
 
 async def run_controller(

@@ -36,6 +36,24 @@ def wav_is_closed(path: Path) -> bool:
     return riff_size == size - 8
 
 
+def close_wav_header(path: Path) -> bool:
+    """Write the sizes a WAV's header lacks when its writer stopped before closing it (an
+    Asterisk that died mid-call): the audio is all there, only the header says 0. False if
+    the file is not a canonical 44-byte-header WAV."""
+    with path.open("r+b") as wav:
+        header = wav.read(WAV_HEADER)
+        if len(header) < WAV_HEADER or header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+            return False
+        if header[36:40] != b"data":
+            return False
+        size = path.stat().st_size
+        wav.seek(4)
+        wav.write(struct.pack("<I", size - 8))
+        wav.seek(40)
+        wav.write(struct.pack("<I", size - WAV_HEADER))
+    return True
+
+
 def recording_name(path: Path) -> str:
     """The name a stored file is bound to: "<unique id>-<part>.wav", whatever folder it is in."""
     return path.name.removesuffix(SEALED_SUFFIX)
@@ -66,16 +84,25 @@ class RecordingStore:
         self._cipher = cipher
         self._close_timeout = close_timeout
 
-    async def accept(self, linkedid: str, files: list[Path]) -> list[StoredRecording]:
-        """Encrypt a finished call's files into the store and remove the originals."""
-        return await asyncio.to_thread(self._accept, linkedid, files)
+    async def accept(
+        self, linkedid: str, files: list[Path], *, abandoned: bool = False
+    ) -> list[StoredRecording]:
+        """Encrypt a finished call's files into the store and remove the originals.
 
-    def _accept(self, linkedid: str, files: list[Path]) -> list[StoredRecording]:
+        `abandoned`: files found long after their call, which nobody will close any more;
+        an unclosed header is completed rather than waited for."""
+        return await asyncio.to_thread(self._accept, linkedid, files, abandoned)
+
+    def _accept(self, linkedid: str, files: list[Path], abandoned: bool) -> list[StoredRecording]:
         folder = self.root / datetime.now(UTC).strftime("%Y/%m/%d")
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)
         stored = []
         for source in files:
+            if abandoned and not wav_is_closed(source) and close_wav_header(source):
+                log.warning(
+                    "call %s: recording %s was never closed; closed now", linkedid, source.name
+                )
             if not self._wait_closed(source):
                 log.warning(
                     "call %s: recording %s not finished; left in place", linkedid, source.name
@@ -100,6 +127,20 @@ class RecordingStore:
                 )
             )
         return stored
+
+    def leftovers(self, spool: Path, quiet_seconds: float) -> dict[str, list[Path]]:
+        """Recordings still in Asterisk's folder that nobody has written for `quiet_seconds`,
+        by the unique id their names begin with (the call's first channel, i.e. the call)."""
+        found: dict[str, list[Path]] = {}
+        now = time.time()
+        for path in sorted(spool.rglob("*.wav")):
+            try:
+                quiet = now - path.stat().st_mtime >= quiet_seconds
+            except FileNotFoundError:
+                continue  # handed off meanwhile
+            if quiet and "-" in path.stem:
+                found.setdefault(path.stem.rsplit("-", 1)[0], []).append(path)
+        return found
 
     def _wait_closed(self, path: Path) -> bool:
         deadline = time.monotonic() + self._close_timeout

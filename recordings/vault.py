@@ -24,11 +24,19 @@ class RecordingVault:
         self._store = store
         self._conversations = conversations
 
-    async def hand_off(self, linkedid: str, files: list[Path]) -> list[Path]:
-        """What the call controller calls when a call ends: encrypt, record hashes, queue."""
-        stored = await self._store.accept(linkedid, files)
+    async def hand_off(
+        self, linkedid: str, files: list[Path], *, abandoned: bool = False
+    ) -> list[Path]:
+        """What the call controller calls when a call ends: encrypt, record hashes, queue.
+
+        `abandoned`: files a sweep of the spool found long after their call."""
+        stored = await self._store.accept(linkedid, files, abandoned=abandoned)
         await self._conversations.recording_stored(linkedid, stored)
         return [Path(item.path) for item in stored]
+
+    async def leftovers(self, spool: Path, quiet_seconds: float) -> dict[str, list[Path]]:
+        """Recordings left in Asterisk's folder (see RecordingStore.leftovers)."""
+        return await asyncio.to_thread(self._store.leftovers, spool, quiet_seconds)
 
     async def size(self, path: str) -> int:
         """Length of the decrypted recording in bytes."""

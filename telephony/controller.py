@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from crm.calls import CallService, ClickToCallService, MaskingRow
 from crm.events import (
@@ -42,7 +42,18 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[[object], None]
 # Takes the recording's files as Asterisk named them; returns where they were stored.
-HandOff = Callable[[str, list[Path]], Awaitable[list[Path]]]
+
+
+class HandOff(Protocol):
+    """Takes a call's recordings into the encrypted store (recordings.vault)."""
+
+    def __call__(
+        self, linkedid: str, files: list[Path], *, abandoned: bool = False
+    ) -> Awaitable[list[Path]]: ...
+
+
+# Recordings left in a folder, quiet for so many seconds, by call (recordings.vault).
+Leftovers = Callable[[Path, float], Awaitable[dict[str, list[Path]]]]
 # A click older than this when the controller gets to it is not placed: the person who
 # clicked has moved on, and a call out of the blue minutes later would surprise everyone.
 CLICK_TO_CALL_MAX_AGE = timedelta(seconds=60)
@@ -63,6 +74,10 @@ class ControllerConfig:
     cdr_file: Path | None = None
     click_to_call_ring_seconds: int = 30
     reconcile_interval: float = 30.0
+    # Asterisk's recording folder as this machine sees it, swept for files a hand-off
+    # missed (a call whose end was never seen, a file not closed in time).
+    recordings_spool: Path | None = None
+    spool_quiet_seconds: float = 600.0
 
 
 class CallController:
@@ -76,6 +91,7 @@ class CallController:
         publish: Publish,
         hand_off: HandOff,
         *,
+        leftovers: Leftovers | None = None,
         tracker: CallTracker | None = None,
     ) -> None:
         self._config = config
@@ -83,6 +99,7 @@ class CallController:
         self._clicks = clicks
         self._publish = publish
         self._hand_off = hand_off
+        self._leftovers = leftovers
         self._tracker = tracker or CallTracker()
         self._ami = AmiClient(config.ami, on_event=self.on_ami_event, on_state=self._on_ami_state)
         # Per live call: what the dialplan told us that the tracker does not carry.
@@ -191,8 +208,10 @@ class CallController:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _store_recording(self, linkedid: str, files: list[Path]) -> None:
-        stored = await self._hand_off(linkedid, files)
+    async def _store_recording(
+        self, linkedid: str, files: list[Path], *, abandoned: bool = False
+    ) -> None:
+        stored = await self._hand_off(linkedid, files, abandoned=abandoned)
         await self._calls.recording_ready(linkedid, [str(path) for path in stored])
 
     def _caller_extension(self, linkedid: str) -> str | None:
@@ -366,10 +385,32 @@ class CallController:
                 continue  # cut off from Asterisk, or not resynced yet: the tracker is stale
             try:
                 await self.reconcile()
+                await self.sweep_spool()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("reconciliation from CDRs failed; will retry")
+
+    async def sweep_spool(self) -> int:
+        """Hand off recordings left in Asterisk's folder: quiet for long and of no live
+        call, so no hand-off is coming for them (the call ended while nobody watched, or
+        MixMonitor had not closed a file in time). No plaintext recording stays there."""
+        spool = self._config.recordings_spool
+        if spool is None or self._leftovers is None or not self._synced:
+            return 0
+        leftovers = await self._leftovers(spool, self._config.spool_quiet_seconds)
+        live = self._tracker.active_calls()
+        swept = 0
+        for linkedid, files in leftovers.items():
+            # The dialplan records on the call's first channel, whose unique id is the
+            # call's linkedid: a file of a live call is never taken.
+            if linkedid in live:
+                continue
+            await self._store_recording(linkedid, files, abandoned=True)
+            swept += 1
+        if swept:
+            log.warning("%d calls' recordings were left in the spool; now stored", swept)
+        return swept
 
     async def reconcile(self) -> int:
         """Record every call in the CDR file that the controller has no ended record of."""

@@ -7,8 +7,10 @@ import contextlib
 import gc
 import json
 import logging
+import os
 import stat
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,13 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from crm.calls import CALL_CENTRE_QUEUE
 from crm.events import Disposition
-from crm.models import Call, CallbackTask, ClickToCallRequest, ClickToCallStatus
+from crm.models import (
+    Call,
+    CallbackTask,
+    ClickToCallRequest,
+    ClickToCallStatus,
+    RecordingFile,
+)
 from crm.roles import Role
 from lexcrm.asterisk_runtime import AsteriskRuntime
 from lexcrm.settings import Settings
@@ -32,7 +40,7 @@ from tests.asterisk.test_inbound_masking import assert_no_digits_of, call_the_fi
 from tests.asterisk.test_outbound import carrier_calls
 from tests.conftest import SIPP_LAWYER_PORT, SIPP_OPERATOR_PORT
 from tests.support.ami import ami_session
-from tests.support.audio import summarise_wav
+from tests.support.audio import speak_to_wav, summarise_wav
 from tests.support.sipp import SippPhone
 from tests.support.waiting import eventually
 from tests.web.conftest import csrf_field, submit_login
@@ -498,6 +506,31 @@ async def _calls_with_a_client(stack: Stack) -> list[Call]:
 
 async def _callbacks_with_a_client(stack: Stack) -> list[CallbackTask]:
     return [task for task in await stack.rows(CallbackTask) if task.client_id is not None]
+
+
+async def test_a_recording_left_in_asterisks_folder_is_swept_into_the_store(
+    stack: Stack, asterisk: AsteriskRuntime
+) -> None:
+    """A file no hand-off took (its call ended while nobody watched, or it was not closed
+    in time) does not stay in plaintext: once quiet for long, the sweep stores it."""
+    await stack.stop_controller()
+    linkedid = f"{int(time.time()) - 7200}.{os.getpid()}"
+    folder = asterisk.recordings_dir / "swept"
+    folder.mkdir(parents=True, exist_ok=True)
+    source = speak_to_wav("The hearing is on Monday.", folder / f"{linkedid}-mix.wav")
+    long_ago = time.time() - 3600  # quiet for an hour: no writer is coming back
+    os.utime(source, (long_ago, long_ago))
+    # Back up, the controller sweeps on its own once it is in step with Asterisk (no live
+    # call of that id), right after it has read the CDRs.
+    stack.start_controller()
+    try:
+        files = await eventually(lambda: stack.rows(RecordingFile, linkedid=linkedid), timeout=15)
+        assert not source.exists()  # the plaintext went with the sweep
+    finally:
+        await asyncio.to_thread(source.unlink, missing_ok=True)  # not for a later test to find
+    [stored] = files
+    sealed = await asyncio.to_thread(Path(stored.path).read_bytes)
+    assert stored.part == "mix" and sealed[:4] != b"RIFF"
 
 
 def stack_cdr_text(stack: Stack) -> str:

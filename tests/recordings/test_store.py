@@ -90,3 +90,47 @@ def _flip_a_bit(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[100] ^= 1
     path.write_bytes(bytes(data))
+
+
+def _unclosed(path: Path) -> bytes:
+    """What a writer that died mid-call leaves: the header's sizes still 0."""
+    data = bytearray(path.read_bytes())
+    data[4:8] = b"\0\0\0\0"
+    data[40:44] = b"\0\0\0\0"
+    path.write_bytes(bytes(data))
+    return bytes(data)
+
+
+async def test_a_recording_left_unclosed_is_closed_and_stored_by_the_sweep(
+    tmp_path: Path,
+) -> None:
+    store = RecordingStore(
+        tmp_path / "store", RecordingCipher.derive(KeyRing.generate()), close_timeout=0.2
+    )
+    (tmp_path / "spool").mkdir()
+    source = spool_wav(tmp_path, "1700000000.7-mix.wav", 2)
+    whole = source.read_bytes()
+    _unclosed(source)
+    # An ordinary hand-off waits for the writer to close it, then leaves it.
+    assert await store.accept("1700000000.7", [source]) == []
+    assert source.exists()
+    # Found by the sweep long after its call: closed now, stored, the plaintext gone.
+    [stored] = await store.accept("1700000000.7", [source], abandoned=True)
+    assert not source.exists()
+    assert store.decrypt(Path(stored.path)) == whole
+    assert stored.duration_ms > 1500
+
+
+def test_leftovers_are_the_quiet_files_by_call(store: RecordingStore, tmp_path: Path) -> None:
+    spool = tmp_path / "spool" / "2026" / "11" / "27"
+    spool.mkdir(parents=True)
+    hour_ago = datetime.now(UTC).timestamp() - 3600
+    for name in ("1.5-mix.wav", "1.5-client.wav", "c2c-ab12-mix.wav", "2.9-mix.wav"):
+        (spool / name).write_bytes(b"RIFF")
+        if not name.startswith("2.9"):
+            os.utime(spool / name, (hour_ago, hour_ago))
+    found = store.leftovers(tmp_path / "spool", quiet_seconds=600)
+    assert {call: sorted(p.name for p in files) for call, files in found.items()} == {
+        "1.5": ["1.5-client.wav", "1.5-mix.wav"],
+        "c2c-ab12": ["c2c-ab12-mix.wav"],
+    }  # 2.9 is still being written

@@ -129,12 +129,18 @@ class CallController:
     async def run(self, click_requests: asyncio.Queue[object]) -> None:
         """The controller's long-lived tasks; returns only when cancelled."""
         self._masks_dirty.set()
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self._ami.run(), name="ami")
-            tasks.create_task(self._keep_masks_current(), name="masking-table")
-            tasks.create_task(self._resync_after_connect(), name="ami-resync")
-            tasks.create_task(self._place_clicks(click_requests), name="click-to-call")
-            tasks.create_task(self._reconcile_regularly(), name="cdr-reconcile")
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._ami.run(), name="ami")
+                tasks.create_task(self._keep_masks_current(), name="masking-table")
+                tasks.create_task(self._resync_after_connect(), name="ami-resync")
+                tasks.create_task(self._place_clicks(click_requests), name="click-to-call")
+                tasks.create_task(self._reconcile_regularly(), name="cdr-reconcile")
+        finally:
+            # Recordings being stored when the controller stops are finished, not torn
+            # out half-written with a database connection left open; they take seconds.
+            if self._background:
+                await asyncio.shield(asyncio.gather(*self._background, return_exceptions=True))
 
     # --- AMI events --------------------------------------------------------------------
     async def on_ami_event(self, message: Mapping[str, Any]) -> None:

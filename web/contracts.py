@@ -119,6 +119,9 @@ async def contract_card(request: web.Request) -> web.StreamResponse:
     role, me = user.employee.role, user.employee.id
     client = await services.clients.get_client(contract.client_id)
     owner = await owner_of(request, lawyer_id=contract.lawyer_id, client_id=contract.client_id)
+    # A reminder is set on the client (the route checks the client, and the client's
+    # lawyer calls), whose lawyer may differ from this contract's.
+    client_owner = await owner_of(request, lawyer_id=client.lawyer_id, client_id=client.id)
     (row,) = await services.contracts.search(contract_id=contract.id)
     plan, payments = await services.finance.plan_of(contract.id)
     employees = await services.employees.list_employees()
@@ -146,7 +149,10 @@ async def contract_card(request: web.Request) -> web.StreamResponse:
             ),
             "can_schedule": may(role, Action.schedule_hearing, owner_id=owner, employee_id=me),
             "can_note": may(role, Action.add_note, owner_id=owner, employee_id=me),
-            "can_set_reminder": may(role, Action.set_reminder, owner_id=owner, employee_id=me),
+            "can_set_reminder": all(
+                may(role, action, owner_id=client_owner, employee_id=me)
+                for action in (Action.view_client, Action.set_reminder)
+            ),
             "representatives": [
                 e for e in employees if e.role is Role.court_representative and e.is_active
             ],

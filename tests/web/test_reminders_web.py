@@ -674,3 +674,28 @@ async def test_the_contract_card_offers_the_form_to_exactly_who_may_use_it(
     )
     assert response.status == (303 if allowed else 403)
     assert await _count(sessionmaker) == before + allowed
+
+
+async def test_a_contract_of_another_lawyer_offers_no_form_its_lawyer_cannot_use(
+    new_client: ClientFactory, firm: Firm, web_services: WebServices
+) -> None:
+    """The client is the lawyer's; a later contract is a colleague's. The colleague opens
+    the contract, but a reminder is set on the client, which is not theirs."""
+    contract = await _contract(web_services, firm.client, firm.other.id, "Д-11")
+    colleague = await _as(new_client, "ivanov")
+    card = await colleague.get(f"/contracts/{contract}")
+    assert card.status == 200
+    page = await card.text()
+    assert f'action="/clients/{firm.client}/reminders"' not in page
+    response = await colleague.post(
+        f"/clients/{firm.client}/reminders",
+        data={
+            "csrf_token": csrf_field(page),
+            "contract": str(contract),
+            "day": _tomorrow(),
+            "time": "10:00",
+            "reason": "позвонить",
+        },
+        allow_redirects=False,
+    )
+    assert response.status == 403

@@ -99,11 +99,19 @@ class RecordingStore:
         os.chmod(self.root, 0o700)
         stored = []
         for source in files:
-            if abandoned and not wav_is_closed(source) and close_wav_header(source):
+            if not source.exists():
+                continue  # taken meanwhile (a sweep and a hand-off never share a file)
+            if abandoned and not wav_is_closed(source):
+                # Nobody will close it any more: its header is completed if it can be, and
+                # it is sealed either way, so no plaintext stays behind.
+                closed = close_wav_header(source)
                 log.warning(
-                    "call %s: recording %s was never closed; closed now", linkedid, source.name
+                    "call %s: recording %s was never closed; %s",
+                    linkedid,
+                    source.name,
+                    "closed now" if closed else "stored as it is",
                 )
-            if not self._wait_closed(source):
+            elif not self._wait_closed(source):
                 log.warning(
                     "call %s: recording %s not finished; left in place", linkedid, source.name
                 )

@@ -121,6 +121,9 @@ class CallController:
         # Recordings are moved outside the event path: waiting for MixMonitor to close a
         # file must not hold up other calls' screen-pops.
         self._background: set[asyncio.Task[None]] = set()
+        # Recording files being handed off right now: a sweep of the spool must not take
+        # a file a hand-off is encrypting (two writers of one sealed file).
+        self._handing_off: set[Path] = set()
 
     @property
     def ami(self) -> AmiClient:
@@ -198,7 +201,7 @@ class CallController:
             self._masks_dirty.set()  # sticky routing may have changed
         elif isinstance(event, RecordingReady):
             files = [self._config.host_path(name) for name in event.files]
-            self._in_background(self._store_recording(event.linkedid, files))
+            self._store_in_background(event.linkedid, files)
         self._publish(event)
 
     def _in_background(self, work: Awaitable[None]) -> None:
@@ -213,6 +216,24 @@ class CallController:
         task = asyncio.create_task(guarded(), name="controller-background")
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    def _store_in_background(
+        self, linkedid: str, files: list[Path], *, abandoned: bool = False
+    ) -> None:
+        """Hand a call's files off outside the event path; the files are claimed at once,
+        so no sweep takes them meanwhile, and a stopping controller waits for the work."""
+        files = [path for path in files if path not in self._handing_off]
+        if not files:
+            return
+        self._handing_off.update(files)
+
+        async def store() -> None:
+            try:
+                await self._store_recording(linkedid, files, abandoned=abandoned)
+            finally:
+                self._handing_off.difference_update(files)
+
+        self._in_background(store())
 
     async def _store_recording(
         self, linkedid: str, files: list[Path], *, abandoned: bool = False
@@ -409,13 +430,15 @@ class CallController:
         swept = 0
         for linkedid, files in leftovers.items():
             # The dialplan records on the call's first channel, whose unique id is the
-            # call's linkedid: a file of a live call is never taken.
-            if linkedid in live:
+            # call's linkedid: a file of a live call is never taken, nor one being handed
+            # off already.
+            files = [path for path in files if path not in self._handing_off]
+            if linkedid in live or not files:
                 continue
-            await self._store_recording(linkedid, files, abandoned=True)
+            self._store_in_background(linkedid, files, abandoned=True)
             swept += 1
         if swept:
-            log.warning("%d calls' recordings were left in the spool; now stored", swept)
+            log.warning("%d calls' recordings were left in the spool; storing them", swept)
         return swept
 
     async def reconcile(self) -> int:
@@ -473,7 +496,7 @@ class CallController:
         files = [self._config.host_path(name) for name in call.recording_files]
         files = [path for path in files if path.exists()]
         if files:
-            self._in_background(self._store_recording(call.linkedid, files))
+            self._store_in_background(call.linkedid, files)
 
     # --- masking table -------------------------------------------------------------------
     async def _keep_masks_current(self) -> None:

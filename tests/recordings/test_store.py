@@ -134,3 +134,15 @@ def test_leftovers_are_the_quiet_files_by_call(store: RecordingStore, tmp_path: 
         "1.5": ["1.5-client.wav", "1.5-mix.wav"],
         "c2c-ab12": ["c2c-ab12-mix.wav"],
     }  # 2.9 is still being written
+
+
+async def test_a_left_file_that_is_no_wav_is_sealed_as_it_is(
+    store: RecordingStore, tmp_path: Path
+) -> None:
+    (tmp_path / "spool").mkdir()
+    source = tmp_path / "spool" / "1700000000.8-client.wav"
+    source.write_bytes(b"not a header" * 10)
+    assert await store.accept("1700000000.8", [source], abandoned=True) != []
+    assert not source.exists()
+    # And a file already taken by another hand-off is simply skipped.
+    assert await store.accept("1700000000.8", [source], abandoned=True) == []

@@ -243,7 +243,9 @@ class CallService:
             call = await _call_by_linkedid(session, linkedid)
             if call is None:
                 return
-            call.recording_files = "\n".join(files)
+            # Added to what is there: a part the sweep stored late joins the others.
+            known = call.recording_files.split("\n") if call.recording_files else []
+            call.recording_files = "\n".join(dict.fromkeys([*known, *files]))
             await session.commit()
 
     async def masking_rows(self, sticky_days: int = 30) -> list[MaskingRow]:

@@ -81,3 +81,19 @@ async def test_a_client_already_known_is_not_replaced(
     async with sessionmaker() as session:
         (call,) = await session.scalars(select(Call))
     assert call.client_id == first.id
+
+
+async def test_a_part_stored_late_joins_the_calls_recording_files(
+    sessionmaker: async_sessionmaker[AsyncSession], calls: CallService
+) -> None:
+    await calls.call_started("L1", CallDirectionKind.inbound, None, None, START)
+    await calls.recording_ready("L1", ["/store/L1-mix.wav.enc", "/store/L1-client.wav.enc"])
+    await calls.recording_ready("L1", ["/store/L1-employee.wav.enc", "/store/L1-mix.wav.enc"])
+    async with sessionmaker() as session:
+        (call,) = await session.scalars(select(Call))
+    assert call.recording_files is not None
+    assert call.recording_files.split("\n") == [
+        "/store/L1-mix.wav.enc",
+        "/store/L1-client.wav.enc",
+        "/store/L1-employee.wav.enc",
+    ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from aiohttp import ClientResponse
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -479,6 +480,23 @@ async def _contract(web_services: WebServices, client: int, lawyer: int, number:
     return contract.id
 
 
+async def _remind_from_contract(
+    browser: Client, client: int, page: str, contract: int
+) -> ClientResponse:
+    """The contract card's reminder form, sent for tomorrow at ten."""
+    return await browser.post(
+        f"/clients/{client}/reminders",
+        data={
+            "csrf_token": csrf_field(page),
+            "contract": str(contract),
+            "day": _tomorrow(),
+            "time": "10:00",
+            "reason": "позвонить",
+        },
+        allow_redirects=False,
+    )
+
+
 def _tomorrow() -> str:
     return (utc_now().astimezone(FIRM_TIMEZONE).date() + timedelta(days=1)).strftime("%d.%m.%Y")
 
@@ -661,17 +679,7 @@ async def test_the_contract_card_offers_the_form_to_exactly_who_may_use_it(
     page = await card.text()
     assert (f'action="/clients/{firm.client}/reminders"' in page) is allowed
     before = await _count(sessionmaker)
-    response = await browser.post(
-        f"/clients/{firm.client}/reminders",
-        data={
-            "csrf_token": csrf_field(page),
-            "contract": str(contract),
-            "day": _tomorrow(),
-            "time": "10:00",
-            "reason": "позвонить",
-        },
-        allow_redirects=False,
-    )
+    response = await _remind_from_contract(browser, firm.client, page, contract)
     assert response.status == (303 if allowed else 403)
     assert await _count(sessionmaker) == before + allowed
 
@@ -687,15 +695,5 @@ async def test_a_contract_of_another_lawyer_offers_no_form_its_lawyer_cannot_use
     assert card.status == 200
     page = await card.text()
     assert f'action="/clients/{firm.client}/reminders"' not in page
-    response = await colleague.post(
-        f"/clients/{firm.client}/reminders",
-        data={
-            "csrf_token": csrf_field(page),
-            "contract": str(contract),
-            "day": _tomorrow(),
-            "time": "10:00",
-            "reason": "позвонить",
-        },
-        allow_redirects=False,
-    )
+    response = await _remind_from_contract(colleague, firm.client, page, contract)
     assert response.status == 403

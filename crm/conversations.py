@@ -62,6 +62,7 @@ SHORT_CALL = timedelta(seconds=60)
 PAYMENT_SOON = timedelta(days=7)
 # Ids a query lists in one IN (…): far below SQLite's limit of bound parameters.
 IN_LIST_CHUNK = 5000
+NO_QUEUE = "без очереди"  # the statistics' row of calls that waited in no queue
 
 
 def is_search_index_table(name: str | None) -> bool:
@@ -888,7 +889,7 @@ class ConversationService:
             rows_to_count = [
                 days.setdefault(when.isoformat(), CountRow(when.strftime("%d.%m"))),
                 employees.setdefault(who, CountRow(who)),
-                queues.setdefault(queue or "без очереди", CountRow(queue or "без очереди")),
+                queues.setdefault(queue or NO_QUEUE, CountRow(queue or NO_QUEUE)),
             ]
             for row in rows_to_count:
                 row.total += int(total)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from crm.calls import CALL_CENTRE_QUEUE
-from crm.conversations import CallView, ConversationService, clock
+from crm.conversations import NO_QUEUE, CallView, ConversationService, clock
 from crm.permissions import Action, Scope, may, scope_of
 from web.access import authorise
 from web.charts import Bar, horizontal_bars, stacked_columns
@@ -261,7 +261,7 @@ async def call_statistics(request: web.Request) -> web.StreamResponse:
         {
             "stats": stats,
             # The dialplan's names of queues, as people call them.
-            "queue_names": {CALL_CENTRE_QUEUE: _("Колл-центр"), "без очереди": _("Без очереди")},
+            "queue_names": {CALL_CENTRE_QUEUE: _("Колл-центр"), NO_QUEUE: _("Без очереди")},
             "days": days,
             "periods": PERIODS,
             "per_day": per_day,

@@ -147,6 +147,20 @@ async def _no_channels(ari: AriClient) -> bool:
     return not await ari.channels()
 
 
+def started_operator_phone(tmp_path: Path, *, answers: bool = True) -> SippPhone:
+    """The sipp desk phone Asterisk has as the operator's (1003), ringing for one call."""
+    phone = SippPhone(tmp_path / "sipp-op", answers=answers, sip_port=SIPP_OPERATOR_PORT)
+    phone.start()
+    return phone
+
+
+def started_lawyer_phone(tmp_path: Path, *, calls: int = 1) -> SippPhone:
+    """The sipp desk phone Asterisk has as the lawyer's (1004)."""
+    phone = SippPhone(tmp_path / "sipp-lawyer", calls=calls, sip_port=SIPP_LAWYER_PORT)
+    phone.start()
+    return phone
+
+
 async def collect_messages(socket: aiohttp.ClientWebSocketResponse, into: list[str]) -> None:
     async for message in socket:
         if message.type == aiohttp.WSMsgType.TEXT:
@@ -162,9 +176,7 @@ async def test_inbound_call_pops_the_lead_card_and_is_recorded_once(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     canary = "+79215550011"
-    operator_phone = SippPhone(tmp_path / "sipp-op", calls=1)
-    operator_phone.sip_port = SIPP_OPERATOR_PORT
-    operator_phone.start()
+    operator_phone = started_operator_phone(tmp_path)
     browser = await stack.browser("operator")
     received: list[str] = []
     try:
@@ -242,9 +254,7 @@ async def test_caller_who_hangs_up_in_the_queue_becomes_a_callback_task(
     stack: Stack, carrier: AsteriskRuntime, tmp_path: Path
 ) -> None:
     # The operator's phone rings, nobody picks up; the caller gives up and hangs up.
-    operator_phone = SippPhone(tmp_path / "sipp-op", calls=1, answers=False)
-    operator_phone.sip_port = SIPP_OPERATOR_PORT
-    operator_phone.start()
+    operator_phone = started_operator_phone(tmp_path, answers=False)
     try:
         await call_the_firm(carrier, "+79215550022", talk_seconds=7)
         tasks = await eventually(lambda: stack.rows(CallbackTask), timeout=30)
@@ -270,9 +280,7 @@ async def test_click_to_call_survives_a_controller_restart_without_calling_twice
     stack: Stack, carrier: AsteriskRuntime, tmp_path: Path
 ) -> None:
     client = await stack.core.clients.add_client("Сидорова Анна Петровна", ["+79213330077"])
-    lawyer_phone = SippPhone(tmp_path / "sipp-lawyer", calls=1)
-    lawyer_phone.sip_port = SIPP_LAWYER_PORT
-    lawyer_phone.start()
+    lawyer_phone = started_lawyer_phone(tmp_path)
     # The controller is away when the lawyer clicks "Call".
     await stack.stop_controller()
     browser = await stack.browser("lawyer")
@@ -313,9 +321,7 @@ async def test_a_click_to_call_counts_the_ring_from_the_clients_phone(
     client = await stack.core.clients.add_client("Павлова Ирина Олеговна", ["+79213339999"])
     lawyer = await stack.core.employees.find_by_login("lawyer")
     assert lawyer is not None
-    lawyer_phone = SippPhone(tmp_path / "sipp-lawyer", calls=1)
-    lawyer_phone.sip_port = SIPP_LAWYER_PORT
-    lawyer_phone.start()
+    lawyer_phone = started_lawyer_phone(tmp_path)
     try:
         request = await stack.core.clicks.request(lawyer.id, client.id)
         await eventually(lambda: lawyer_phone.received_invites() >= 1, timeout=20)
@@ -350,9 +356,7 @@ async def _assign(stack: Stack, client_id: int, lawyer_login: str) -> None:
 async def test_controller_killed_mid_call_records_the_call_exactly_once(
     stack: Stack, carrier: AsteriskRuntime, tmp_path: Path
 ) -> None:
-    operator_phone = SippPhone(tmp_path / "sipp-op", calls=1)
-    operator_phone.sip_port = SIPP_OPERATOR_PORT
-    operator_phone.start()
+    operator_phone = started_operator_phone(tmp_path)
     try:
         # The controller is down from before the call starts until the middle of it.
         await stack.stop_controller()
@@ -381,9 +385,7 @@ async def test_controller_killed_mid_call_records_the_call_exactly_once(
 async def test_a_call_made_while_the_controller_was_away_is_rebuilt_from_cdrs(
     stack: Stack, carrier: AsteriskRuntime, tmp_path: Path
 ) -> None:
-    operator_phone = SippPhone(tmp_path / "sipp-op", calls=1)
-    operator_phone.sip_port = SIPP_OPERATOR_PORT
-    operator_phone.start()
+    operator_phone = started_operator_phone(tmp_path)
     canary = "+79215550044"
     try:
         await stack.stop_controller()
@@ -434,9 +436,7 @@ async def test_a_call_that_ends_before_the_resync_still_gets_its_client(
     """The controller logs in mid-call and sees the call's hang-ups before its resync:
     the call and its callback are recorded without a client at first; the client comes
     from the CDRs once the resync is done."""
-    operator_phone = SippPhone(tmp_path / "sipp-op", calls=1, answers=False)
-    operator_phone.sip_port = SIPP_OPERATOR_PORT
-    operator_phone.start()
+    operator_phone = started_operator_phone(tmp_path, answers=False)
     canary = "+79215550055"
     await stack.stop_controller()
     try:
@@ -463,9 +463,7 @@ async def test_a_call_started_before_the_resync_gets_its_client_from_the_resync(
     """The controller logs in mid-call, and a live event of the call (it leaves the queue)
     comes before the resync: the call is recorded without a client, and the resync
     attaches the one the dialplan kept on the call's channel while the call goes on."""
-    operator_phone = SippPhone(tmp_path / "sipp-op", calls=1, answers=False)
-    operator_phone.sip_port = SIPP_OPERATOR_PORT
-    operator_phone.start()
+    operator_phone = started_operator_phone(tmp_path, answers=False)
     canary = "+79215550066"
     await stack.stop_controller()
     try:
@@ -578,9 +576,7 @@ async def test_client_calling_back_reaches_the_employee_who_tried_them(
     client = await stack.core.clients.add_client("Орлова Мария Ивановна", [number])
     lawyer = await stack.core.employees.find_by_login("lawyer")
     assert lawyer is not None
-    lawyer_phone = SippPhone(tmp_path / "sipp-lawyer", calls=2)
-    lawyer_phone.sip_port = SIPP_LAWYER_PORT
-    lawyer_phone.start()
+    lawyer_phone = started_lawyer_phone(tmp_path, calls=2)
     try:
         request = await stack.core.clicks.request(lawyer.id, client.id)
         assert stack.controller is not None

@@ -47,8 +47,8 @@ def assert_no_digits_of(e164: str, text: str) -> None:
 
 @pytest.fixture
 def sipp_operator(tmp_path: Path) -> Iterator[SippPhone]:
-    phone = SippPhone(tmp_path / "sipp-operator", calls=1)
-    phone.sip_port = SIPP_OPERATOR_PORT  # Asterisk has it as 1003's static contact
+    # Asterisk has SIPP_OPERATOR_PORT as 1003's static contact.
+    phone = SippPhone(tmp_path / "sipp-operator", calls=1, sip_port=SIPP_OPERATOR_PORT)
     phone.start()
     yield phone
     phone.stop()

@@ -124,8 +124,8 @@ async def test_a_client_abroad_is_not_dialled(
 
 @pytest.fixture
 def sipp_lawyer(tmp_path: Path) -> Iterator[SippPhone]:
-    phone = SippPhone(tmp_path / "sipp-lawyer", calls=1)
-    phone.sip_port = SIPP_LAWYER_PORT  # Asterisk has it as 1004's static contact
+    # Asterisk has SIPP_LAWYER_PORT as 1004's static contact.
+    phone = SippPhone(tmp_path / "sipp-lawyer", calls=1, sip_port=SIPP_LAWYER_PORT)
     phone.start()
     yield phone
     phone.stop()

@@ -56,12 +56,20 @@ class SippPhone:
     exactly what a desk phone would be told: every INVITE, re-INVITE, UPDATE and NOTIFY.
     """
 
-    def __init__(self, workdir: Path, *, calls: int = 1, answers: bool = True) -> None:
-        """`answers=False`: the phone rings until the caller gives up (never picked up)."""
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        calls: int = 1,
+        answers: bool = True,
+        sip_port: int | None = None,
+    ) -> None:
+        """`answers=False`: the phone rings until the caller gives up (never picked up);
+        `sip_port`: a port fixed beforehand (a desk phone Asterisk has a static contact for)."""
         self.workdir = workdir
         self.calls = calls
         self.answers = answers
-        self.sip_port = free_udp_port()
+        self.sip_port = sip_port or free_udp_port()
         self.media_port = free_sipp_media_port()
         self.trace_path = workdir / "sipp-messages.log"
         self.errors_path = workdir / "sipp-errors.log"

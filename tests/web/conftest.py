@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -140,11 +141,11 @@ def web_services(
     )
 
 
-@pytest.fixture
-async def new_client(web_services: WebServices) -> AsyncIterator[ClientFactory]:
-    """Opens another browser (own cookie jar) on the same app; all are closed at the end."""
-    app = create_app(WebConfig(session_idle_minutes=IDLE_MINUTES), web_services)
-    server = TestServer(app)
+@contextlib.asynccontextmanager
+async def browsers_on(services: WebServices) -> AsyncIterator[ClientFactory]:
+    """Opens browsers (each its own cookie jar) on one app over `services`; all are closed
+    at the end."""
+    server = TestServer(create_app(WebConfig(session_idle_minutes=IDLE_MINUTES), services))
     await server.start_server()
     opened: list[Client] = []
 
@@ -154,10 +155,19 @@ async def new_client(web_services: WebServices) -> AsyncIterator[ClientFactory]:
         opened.append(client)
         return client
 
-    yield open_client
-    for client in opened:
-        await client.close()
-    await server.close()
+    try:
+        yield open_client
+    finally:
+        for client in opened:
+            await client.close()
+        await server.close()
+
+
+@pytest.fixture
+async def new_client(web_services: WebServices) -> AsyncIterator[ClientFactory]:
+    """Opens another browser (own cookie jar) on the same app; all are closed at the end."""
+    async with browsers_on(web_services) as open_client:
+        yield open_client
 
 
 @pytest.fixture

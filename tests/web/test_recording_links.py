@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.conversations import ConversationService, StoredRecording
@@ -18,15 +17,14 @@ from crm.models import Call, CallDirection, Employee, utc_now
 from crm.roles import Role
 from tests.support.canaries import canaries_in
 from tests.web.conftest import (
-    IDLE_MINUTES,
     LAWYER_LOGIN,
     LAWYER_PASSWORD,
     Client,
     ClientFactory,
+    browsers_on,
     log_in,
 )
-from web.app import create_app
-from web.keys import WebConfig, WebServices
+from web.keys import WebServices
 
 PASSWORD = "пароль сотрудника"
 CANARY = "+79215551177"
@@ -54,20 +52,8 @@ async def browsers(
 ) -> AsyncIterator[ClientFactory]:
     """Browsers on an app that keeps recordings (the shared fixture's app keeps none)."""
     services = dataclasses.replace(web_services, conversations=conversations)
-    server = TestServer(create_app(WebConfig(session_idle_minutes=IDLE_MINUTES), services))
-    await server.start_server()
-    opened: list[Client] = []
-
-    async def open_client() -> Client:
-        browser: Client = TestClient(server)
-        await browser.start_server()
-        opened.append(browser)
-        return browser
-
-    yield open_client
-    for browser in opened:
-        await browser.close()
-    await server.close()
+    async with browsers_on(services) as open_client:
+        yield open_client
 
 
 async def _call(

@@ -11,7 +11,7 @@ migrated to the current schema. The file and its key file are cached under
 the generator version, the size, the seed, the date and the schema's head revision, so a
 re-run the same day starts at once. Each run works on a copy: page views write the journal.
 
-The application: the real one, `lexcrm.wiring.open_core` + `build_web_app`, served in this
+The application: the real one, `lexcrm.wiring.open_services` + `build_web_app`, served in this
 process on a free loopback port, with one extra outermost middleware that takes the time
 from the request reaching the application to the handler's response being ready (the
 session check, the permission check, the journal write, the queries and the template are
@@ -63,19 +63,14 @@ from aiohttp import web
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 
-from crm.crypto import KeyRing
-from crm.db import alembic_config, upgrade_database_async
-from crm.formatting import FIRM_TIMEZONE
-from crm.roles import Role
-from lexcrm.demo_data import (
-    DEMO_PASSWORD,
-    GENERATOR_VERSION,
-    LOGIN_PREFIX,
-    FirmPlan,
-    generate_firm,
-)
+from crm.core.crypto import KeyRing
+from crm.core.db import alembic_config, upgrade_database_async
+from crm.core.formatting import FIRM_TIMEZONE
+from crm.core.roles import Role
+from lexcrm.demo_data import DEMO_PASSWORD, GENERATOR_VERSION, LOGIN_PREFIX, FirmPlan, generate_firm
+from lexcrm.services import Services, open_services
 from lexcrm.settings import Settings
-from lexcrm.wiring import Core, build_web_app, open_core, tune_collector_for_serving
+from lexcrm.wiring import build_web_app, tune_collector_for_serving
 
 TARGET_P95_MS = 150.0
 WARMUP_REQUESTS = 2
@@ -146,7 +141,7 @@ async def build_database(folder: Path, clients: int, seed: int) -> dict[str, Any
     KeyRing.create_file(settings.key_file)
     started = time.monotonic()
     await upgrade_database_async(settings.database)
-    async with open_core(settings, migrate=False) as core:
+    async with open_services(settings, migrate=False) as core:
         summary = await generate_firm(core, FirmPlan(clients=clients, seed=seed))
     # The copy each run takes must hold everything: fold the write-ahead log into the file.
     with sqlite3.connect(folder / "lexcrm.sqlite3") as db:
@@ -401,7 +396,7 @@ class ServerClock:
 class StatementLog:
     """The SQL statements of one request, with their times, when asked for."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Services) -> None:
         self.recording = False
         self.statements: list[tuple[float, str, Any]] = []
         self._started: dict[int, float] = {}
@@ -624,7 +619,7 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def serve(
-    settings: Settings, core: Core, clock: ServerClock
+    settings: Settings, core: Services, clock: ServerClock
 ) -> AsyncIterator[web.Application]:
     app = build_web_app(settings, core)
     app.middlewares.insert(0, clock.middleware)
@@ -642,7 +637,7 @@ async def serve(
 async def measure(settings: Settings, args: argparse.Namespace) -> list[PageResult]:
     database = Database(settings.data_dir / "lexcrm.sqlite3")
     busyness = database.busyness()
-    async with open_core(settings, migrate=False) as core:
+    async with open_services(settings, migrate=False) as core:
         clock = ServerClock()
         sql = StatementLog(core)
         async with serve(settings, core, clock) as app:

@@ -4,7 +4,7 @@ Run from the repository root (nothing else needs to be running):
 
     .venv/bin/python -m benchmarks.reports [--clients 60000] [--runs 30] [--json FILE]
 
-It opens the process's own core (lexcrm.wiring.open_core: a migrated SQLite database in a
+It opens the process's own core (lexcrm.wiring.open_services: a migrated SQLite database in a
 temporary folder) and fills it with made-up data spread over two years before 27.11.2026,
 written oldest first as a firm would have written it: clients (with topic, source and
 lawyer), one to five calls each, visits booked by operators for half of them, contracts
@@ -34,24 +34,19 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import insert
 
-from crm.crypto import KeyRing
-from crm.models import (
-    Call,
-    CallDirection,
-    Client,
-    Contract,
-    ContractKind,
-    ContractStatus,
-    Expense,
-    Payment,
-    PlannedPayment,
-    Visit,
-    VisitOutcome,
-)
-from crm.reports import Period, ReportScope, ReportService
-from crm.roles import Role
+from crm.calls.models import Call, CallDirection
+from crm.clients.models import Client
+from crm.contracts.models import Contract, ContractKind, ContractStatus
+from crm.core.crypto import KeyRing
+from crm.core.roles import Role
+from crm.finance.models import Expense, Payment, PlannedPayment
+from crm.reports.periods import Period
+from crm.reports.rows import ReportScope
+from crm.reports.services import ReportService
+from crm.visits.models import Visit, VisitOutcome
+from lexcrm.services import Services, open_services
 from lexcrm.settings import Settings
-from lexcrm.wiring import Core, build_web_app, open_core
+from lexcrm.wiring import build_web_app
 
 TODAY = date(2026, 11, 27)
 DAYS = 730
@@ -70,9 +65,9 @@ def percentile(samples: list[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-async def seed(core: Core, clients: int, rng: random.Random) -> dict[str, int]:
+async def seed(core: Services, clients: int, rng: random.Random) -> dict[str, int]:
     """Bulk-inserts the made-up firm; returns how many rows of each kind."""
-    employees = core.employees
+    employees = core.staff
     made = {
         "director": await employees.create_employee("boss", "Директор", Role.director, PASSWORD),
         "head": await employees.create_employee(
@@ -249,7 +244,7 @@ async def main(clients: int, runs: int, json_path: Path | None) -> None:
     with tempfile.TemporaryDirectory(prefix="lexcrm-reports-bench-") as folder:
         settings = Settings(data_dir=Path(folder), key_file=Path(folder) / "lexcrm.keys")
         KeyRing.create_file(settings.key_file)
-        async with open_core(settings) as core:
+        async with open_services(settings) as core:
             began = time.perf_counter()
             rng = random.Random(20261127)  # noqa: S311 - made-up data, the same on every run
             counts = await seed(core, clients, rng)
@@ -261,7 +256,7 @@ async def main(clients: int, runs: int, json_path: Path | None) -> None:
         await asyncio.to_thread(json_path.write_text, text)
 
 
-async def measure(core: Core, app: web.Application, runs: int) -> dict[str, Any]:
+async def measure(core: Services, app: web.Application, runs: int) -> dict[str, Any]:
     """Times the service and the page for each period, as the director and the head."""
     results: dict[str, Any] = {"runs": runs, "timings": {}}
     reports = ReportService(core.sessionmaker)

@@ -58,10 +58,11 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from crm.roles import Role
+from crm.core.roles import Role
 from lexcrm.asterisk_runtime import AsteriskRuntime, SipPhone, carrier_simulator
+from lexcrm.services import open_services
 from lexcrm.settings import Settings
-from lexcrm.wiring import open_core, run_controller, serve_web
+from lexcrm.wiring import run_controller, serve_web
 from tests.conftest import asterisk_test_settings
 from tests.support.ami import ami_session
 from tests.support.ports import free_tcp_port
@@ -347,8 +348,8 @@ async def measure(
     numbers = FictionalNumbers()
     known_number = numbers.fresh()
     queue_wrapup = queue_wrapup_seconds(pbx)
-    async with open_core(settings) as core:
-        await core.employees.create_employee(
+    async with open_services(settings) as core:
+        await core.staff.create_employee(
             OPERATOR_LOGIN,
             "Оператор Бенчмарк",
             Role.operator,

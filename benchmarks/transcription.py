@@ -19,9 +19,10 @@ import time
 import wave
 from pathlib import Path
 
-from crm.crypto import KeyRing
+from crm.core.crypto import KeyRing
+from lexcrm.services import open_services
 from lexcrm.settings import Settings
-from lexcrm.wiring import build_worker, open_core
+from lexcrm.wiring import build_worker
 from recordings.transcriber import WhisperTranscriber
 
 EMPLOYEE = (
@@ -76,7 +77,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         client = speak(CLIENT * max(1, args.repeat_text // 2), sources / "client.wav")
         audio_seconds = seconds_of(employee) + seconds_of(client)
         call_seconds = max(seconds_of(employee), seconds_of(client))
-        async with open_core(settings) as core:
+        async with open_services(settings) as core:
             worker = build_worker(settings, core)
             transcriber = worker._transcriber
             assert isinstance(transcriber, WhisperTranscriber)

@@ -39,7 +39,8 @@ class DialplanData:
     """Everything extensions.conf depends on."""
 
     recording_dir: str
-    # Keyed-hash pepper and AES key of the masking table (crm.masking.AsteriskMaskingSecrets).
+    # Keyed-hash pepper and AES key of the masking table
+    # (crm.calls.masking_secrets.AsteriskMaskingSecrets).
     pepper: str
     seal_key: str
     # The masking table: a config file AST_CONFIG() reads, next to extensions.conf.

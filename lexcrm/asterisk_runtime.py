@@ -20,8 +20,8 @@ from pathlib import Path
 
 import jinja2
 
-from crm.crypto import KeyRing
-from crm.masking import AsteriskMaskingSecrets
+from crm.calls.masking_secrets import AsteriskMaskingSecrets
+from crm.core.crypto import KeyRing
 from dialplan.render import DialplanData, InternalExtension, render_extensions
 from lexcrm.settings import Settings
 

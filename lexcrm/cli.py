@@ -14,22 +14,22 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from crm.crypto import KeyRing
-from crm.db import upgrade_database
-from crm.errors import CrmError, KeyFileExists
-from crm.formatting import parse_day
-from crm.roles import Role
+from crm.core.crypto import KeyRing
+from crm.core.db import upgrade_database
+from crm.core.errors import CrmError, KeyFileExists
+from crm.core.formatting import parse_day
+from crm.core.roles import Role
 from lexcrm import demo, transcription
 from lexcrm.asterisk_runtime import AsteriskRuntime, AsteriskRuntimeError, carrier_simulator
 from lexcrm.demo_data import FirmPlan, client_count, firm_evening, load_firm, summary_text
 from lexcrm.demo_phones import DemoPhones
 from lexcrm.logs import configure_logging
+from lexcrm.services import open_services
 from lexcrm.settings import Settings, SettingsError, load_settings, setting_fields
 from lexcrm.simulator import ami_health, place_simulated_call
 from lexcrm.wiring import (
     WebPortTaken,
     build_controller,
-    open_core,
     run_controller,
     serve_web,
     tune_collector_for_serving,
@@ -195,12 +195,12 @@ def _init(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _create_first_admin(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_core(settings, migrate=False) as core:
-        if await core.employees.count_administrators() > 0:
+    async with open_services(settings, migrate=False) as core:
+        if await core.staff.count_administrators() > 0:
             print("Администратор уже есть; база готова.")
             return 0
         password = _read_new_password(args.password_stdin)
-        admin = await core.employees.create_employee(
+        admin = await core.staff.create_employee(
             args.admin_login, args.admin_name, Role.administrator, password
         )
         print(f"Создан администратор {admin.login}. Войдите: lexcrm run")
@@ -218,7 +218,7 @@ def _read_new_password(from_stdin: bool) -> str:
 
 
 async def _run(settings: Settings, config_file: Path | None = None) -> int:
-    async with open_core(settings) as core:
+    async with open_services(settings) as core:
         controller = build_controller(settings, core)
         async with contextlib.AsyncExitStack() as stack:
             if settings.transcription_worker:
@@ -345,7 +345,7 @@ def _show_settings(settings: Settings) -> int:
 
 
 async def _client_add(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_core(settings) as core:
+    async with open_services(settings) as core:
         client = await core.clients.add_client(args.full_name, args.phone, topic=args.topic)
         print(f"Клиент добавлен: {client.code} {client.short_name}")
     return 0

@@ -6,11 +6,11 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from crm.roles import Role
+from crm.core.roles import Role
 from lexcrm.asterisk_runtime import SipPhone
 from lexcrm.demo_data import FirmPlan, generate_firm
+from lexcrm.services import open_services
 from lexcrm.settings import Settings
-from lexcrm.wiring import open_core
 
 # login, full name, role, desk phone extension (None: no phone)
 DEMO_STAFF: tuple[tuple[str, str, Role, str | None], ...] = (
@@ -45,16 +45,16 @@ async def load_demo_firm(settings: Settings) -> list[DemoAccount]:
     """Create the demo staff (or give them new passwords) and, once, the rest of the firm:
     more staff, clients and their history (lexcrm.demo_data)."""
     accounts = []
-    async with open_core(settings, migrate=False) as core:
+    async with open_services(settings, migrate=False) as core:
         for login, full_name, role, extension in DEMO_STAFF:
             password = secrets.token_urlsafe(12)
-            existing = await core.employees.find_by_login(login)
+            existing = await core.staff.find_by_login(login)
             if existing is None:
-                await core.employees.create_employee(
+                await core.staff.create_employee(
                     login, full_name, role, password, sip_extension=extension
                 )
             else:
-                await core.employees.set_password(existing.id, password)
+                await core.staff.set_password(existing.id, password)
                 full_name = existing.full_name
                 if existing.sip_extension != extension:
                     # Made by `lexcrm demo-data` with another number: the demo's Asterisk

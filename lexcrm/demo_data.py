@@ -17,39 +17,25 @@ from typing import Any, TextIO, TypeVar
 
 from sqlalchemy import func, insert, select
 
-from crm.calls import CALL_CENTRE_QUEUE, LEAD_NAME, LEAD_SOURCE
-from crm.errors import CrmError, InvalidPhoneNumber
-from crm.formatting import FIRM_TIMEZONE, parse_day, search_key
-from crm.models import (
-    Accrual,
-    Base,
-    Call,
-    CallbackStatus,
-    CallbackTask,
-    CallDirection,
-    Client,
-    ClientPhone,
-    ClientStatus,
-    Contract,
-    ContractKind,
-    ContractStatus,
-    Employee,
-    Expense,
-    Hearing,
-    JournalEntry,
-    JournalOutcome,
-    Note,
-    Payment,
-    Payout,
-    PlannedPayment,
-    Visit,
-    VisitOutcome,
-)
-from crm.phones import normalise_phone
-from crm.roles import Role
-from crm.services import EmployeeService, short_name_of
+from crm.calls.models import Call, CallbackStatus, CallbackTask, CallDirection
+from crm.calls.services import CALL_CENTRE_QUEUE, LEAD_NAME, LEAD_SOURCE
+from crm.clients.models import Client, ClientPhone, ClientStatus
+from crm.clients.services import short_name_of
+from crm.contracts.models import Contract, ContractKind, ContractStatus
+from crm.core.errors import CrmError, InvalidPhoneNumber
+from crm.core.formatting import FIRM_TIMEZONE, parse_day, search_key
+from crm.core.phones import normalise_phone
+from crm.core.roles import Role
+from crm.core.tables import Base
+from crm.courts.models import Hearing
+from crm.finance.models import Accrual, Expense, Payment, Payout, PlannedPayment
+from crm.journal.models import JournalEntry, JournalOutcome
+from crm.notes.models import Note
+from crm.staff.models import Employee
+from crm.staff.services import StaffService
+from crm.visits.models import Visit, VisitOutcome
+from lexcrm.services import Services, open_services
 from lexcrm.settings import Settings
-from lexcrm.wiring import Core, open_core
 
 # Bump whenever the generated data changes: cached benchmark databases are keyed by it.
 GENERATOR_VERSION = 1
@@ -58,7 +44,7 @@ DEMO_PASSWORD = "demo-lexcrm-2026"  # noqa: S105 - the demo firm's published pas
 MAX_CLIENTS = 1_000_000
 HISTORY_DAYS = 365
 CLIENTS_PER_CHUNK = 1000  # one transaction and one progress step
-CALLBACK_DELAY = timedelta(minutes=15)  # crm.calls.CallService's default
+CALLBACK_DELAY = timedelta(minutes=15)  # crm.calls.services.CallService's default
 T = TypeVar("T")
 Row = dict[str, Any]
 
@@ -463,7 +449,7 @@ def _minutes_seconds(seconds: float) -> str:
 
 
 async def generate_firm(
-    core: Core, plan: FirmPlan, *, progress_stream: TextIO | None = None
+    core: Services, plan: FirmPlan, *, progress_stream: TextIO | None = None
 ) -> FirmSummary:
     """Fill the database with a firm: staff first (through the real services), then clients
     and their history, written in bulk. Refuses a database with clients unless appending."""
@@ -555,7 +541,7 @@ class _Rows:
 
 
 class _FirmGenerator:
-    def __init__(self, core: Core, plan: FirmPlan) -> None:
+    def __init__(self, core: Services, plan: FirmPlan) -> None:
         self._core = core
         self._plan = plan
         # Not for secrets: a seeded generator, so that one seed always gives one firm.
@@ -579,8 +565,8 @@ class _FirmGenerator:
         """Employees of every job in the numbers the firm's size asks for; those already in
         the database (the `lexcrm demo` accounts, an administrator) count and are kept."""
         hired_at = datetime.combine(self._start, clock_time(9), tzinfo=FIRM_TIMEZONE)
-        hiring = EmployeeService(self._core.sessionmaker, now=lambda: hired_at)
-        employees = [e for e in await self._core.employees.list_employees() if e.is_active]
+        hiring = StaffService(self._core.sessionmaker, now=lambda: hired_at)
+        employees = [e for e in await self._core.staff.list_employees() if e.is_active]
         logins = {e.login for e in employees}
         extensions = {e.sip_extension for e in employees if e.sip_extension}
         names = {e.full_name for e in employees}
@@ -870,7 +856,7 @@ class _FirmGenerator:
         comments: Sequence[str] = (),
     ) -> Row | None:
         """A call that has ended by now (None if it would not have); a missed inbound call
-        leaves a callback task, as crm.calls.CallService.call_ended does."""
+        leaves a callback task, as crm.calls.services.CallService.call_ended does."""
         if at >= self._now:
             return None
         rng = self._rng
@@ -1581,7 +1567,7 @@ async def load_firm(
     settings: Settings, plan: FirmPlan, *, progress_stream: TextIO | None = None
 ) -> FirmSummary:
     """`lexcrm demo-data`: the firm, into the database of these settings."""
-    async with open_core(settings, migrate=False) as core:
+    async with open_services(settings, migrate=False) as core:
         return await generate_firm(core, plan, progress_stream=progress_stream)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crm.reminders import parse_hours, parse_ladder, parse_topic_periods, parse_work_days
+from crm.reminders.rules import parse_hours, parse_ladder, parse_topic_periods, parse_work_days
 
 ENV_PREFIX = "LEXCRM_"
 CONFIG_FILE_ENV = "LEXCRM_CONFIG"

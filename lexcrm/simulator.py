@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from crm.phones import normalise_phone
+from crm.core.phones import normalise_phone
 from lexcrm.asterisk_runtime import AsteriskRuntime
 from lexcrm.settings import Settings
 from telephony.ami import AmiClient, AmiConfig, AmiRequestFailed, AmiUnavailable

@@ -12,10 +12,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from crm.conversations import ConversationService
-from crm.models import TranscriptionStatus
+from crm.conversations.models import TranscriptionStatus
+from crm.conversations.transcription import TranscriptionQueue
+from lexcrm.services import open_services
 from lexcrm.settings import Settings
-from lexcrm.wiring import build_worker, open_core
+from lexcrm.wiring import build_worker
 from recordings.transcriber import ModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ BAR_WIDTH = 30
 
 async def run_worker(settings: Settings) -> int:
     """`lexcrm worker`: take transcription jobs until SIGTERM or Ctrl+C."""
-    async with open_core(settings) as core:
+    async with open_services(settings) as core:
         try:
             worker = await asyncio.to_thread(build_worker, settings, core)
         except ModelUnavailable as error:
@@ -46,31 +47,31 @@ async def run_worker(settings: Settings) -> int:
 async def transcribe_since(settings: Settings, since: date, out: TextIO = sys.stderr) -> int:
     """`lexcrm transcribe --since DATE`: queue those calls again and do them here, showing
     progress; other workers running meanwhile share the batch."""
-    async with open_core(settings) as core:
+    async with open_services(settings) as core:
         try:
             worker = await asyncio.to_thread(build_worker, settings, core)
         except ModelUnavailable as error:
             print(error, file=out)
             return 3
         started = datetime.combine(since, datetime.min.time(), tzinfo=UTC)
-        ids = await core.conversations.requeue_since(started)
+        ids = await core.transcriptions.requeue_since(started)
         if not ids:
             print("Нет записей звонков за этот период.", file=out)
             return 0
         async with asyncio.TaskGroup() as tasks:
             work = tasks.create_task(worker.run(), name="transcription-batch")
             try:
-                failed = await _show_progress(core.conversations, ids, out)
+                failed = await _show_progress(core.transcriptions, ids, out)
             finally:
                 work.cancel()
     print(f"Готово: {len(ids) - failed} из {len(ids)} звонков.", file=out)
     return 1 if failed else 0
 
 
-async def _show_progress(conversations: ConversationService, ids: list[int], out: TextIO) -> int:
+async def _show_progress(queue: TranscriptionQueue, ids: list[int], out: TextIO) -> int:
     finished = {TranscriptionStatus.done, TranscriptionStatus.failed}
     while True:
-        jobs = await conversations.jobs(ids)
+        jobs = await queue.jobs(ids)
         done = sum(1 for job in jobs if job.status in finished)
         running = [job.progress for job in jobs if job.status == TranscriptionStatus.running]
         fraction = (done + sum(running) / 100) / len(ids)

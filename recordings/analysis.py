@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-from crm.conversations import TalkMetrics
+from crm.conversations.transcription import TalkMetrics
 
 SAMPLE_RATE = 16000
 # Finer than Whisper's own VAD settings (2 s of silence, 400 ms of padding): here a pause

@@ -14,7 +14,7 @@ from typing import BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from crm.crypto import KeyRing
+from crm.core.crypto import KeyRing
 
 MAGIC = b"LXREC\x00\x01\x00"  # never "RIFF": a stored recording is not a playable file
 PREFIX_LENGTH = 8

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from crm.conversations import FlagHit, SpokenSegment
-from crm.models import CallFlagKind
-from crm.speech import stems, stems_match
+from crm.conversations.models import CallFlagKind
+from crm.conversations.speech import stems, stems_match
+from crm.conversations.transcription import FlagHit, SpokenSegment
 
 DEFAULT_RULES_FILE = Path(__file__).with_name("speech_rules.toml")
 SPEAKERS = ("client", "employee", "any")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from crm.conversations import StoredRecording
+from crm.conversations.recordings import StoredRecording
 from recordings.cipher import RecordingCipher
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from crm.conversations import CallView, ConversationService
+from crm.conversations.recordings import RecordingLedger
+from crm.conversations.search import CallView
 from recordings.store import RecordingStore
 
 # Pulled from the decrypting thread this many chunks at a time (each at most 64 KiB).
@@ -20,9 +21,9 @@ _STREAM_BATCH = 4
 class RecordingVault:
     """The store plus the records of what it holds."""
 
-    def __init__(self, store: RecordingStore, conversations: ConversationService) -> None:
+    def __init__(self, store: RecordingStore, ledger: RecordingLedger) -> None:
         self._store = store
-        self._conversations = conversations
+        self._ledger = ledger
 
     async def hand_off(
         self, linkedid: str, files: list[Path], *, abandoned: bool = False
@@ -31,7 +32,7 @@ class RecordingVault:
 
         `abandoned`: files a sweep of the spool found long after their call."""
         stored = await self._store.accept(linkedid, files, abandoned=abandoned)
-        await self._conversations.recording_stored(linkedid, stored)
+        await self._ledger.recording_stored(linkedid, stored)
         return [Path(item.path) for item in stored]
 
     async def leftovers(self, spool: Path, quiet_seconds: float) -> dict[str, list[Path]]:

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from crm.conversations import (
+from crm.conversations.recordings import RecordingLedger
+from crm.conversations.speech import redact_numbers
+from crm.conversations.transcription import (
     ClaimedJob,
-    ConversationService,
     SpokenSegment,
     TranscriptDraft,
+    TranscriptionQueue,
 )
-from crm.speech import redact_numbers
 from recordings.analysis import SAMPLE_RATE, Audio, speech_intervals, talk_metrics
 from recordings.rules import SpeechRules
 from recordings.store import RecordingStore
@@ -42,13 +43,15 @@ class TranscriptionWorker:
 
     def __init__(
         self,
-        conversations: ConversationService,
+        jobs: TranscriptionQueue,
+        ledger: RecordingLedger,
         store: RecordingStore,
         transcriber: Transcriber,
         rules: SpeechRules,
         config: WorkerConfig,
     ) -> None:
-        self._conversations = conversations
+        self._jobs = jobs
+        self._ledger = ledger
         self._store = store
         self._transcriber = transcriber
         self._rules = rules
@@ -64,7 +67,7 @@ class TranscriptionWorker:
 
     async def run_one(self) -> bool:
         """Do the next job, if there is one; True if there was."""
-        job = await self._conversations.claim_job()
+        job = await self._jobs.claim_job()
         if job is None:
             return False
         log.info("call %s: transcription started (attempt %d)", job.linkedid, job.attempts)
@@ -76,9 +79,9 @@ class TranscriptionWorker:
             # Logged with the call's id only: an error message may quote a path, never a
             # number, but the transcript's text never goes to the log.
             log.exception("call %s: transcription failed", job.linkedid)
-            await self._conversations.fail_job(job, f"{type(error).__name__}: {error}")
+            await self._jobs.fail_job(job, f"{type(error).__name__}: {error}")
             return True
-        if await self._conversations.complete_job(job, draft):
+        if await self._jobs.complete_job(job, draft):
             log.info(
                 "call %s: transcribed, %d utterances, %d flags",
                 job.linkedid,
@@ -99,7 +102,7 @@ class TranscriptionWorker:
                 done, _ = await asyncio.wait({work}, timeout=self._config.lease_seconds / 4)
                 if done:
                     return work.result()
-                await self._conversations.heartbeat(job, progress.percent)
+                await self._jobs.heartbeat(job, progress.percent)
         finally:
             if not work.done():
                 work.cancel()
@@ -154,7 +157,7 @@ class TranscriptionWorker:
         cutoff = today - timedelta(days=self._config.retention_days)
         deleted = await asyncio.to_thread(self._store.purge_before, cutoff)
         if deleted:
-            await self._conversations.files_deleted([str(path) for path in deleted])
+            await self._ledger.files_deleted([str(path) for path in deleted])
             log.info("retention: %d recordings older than %s deleted", len(deleted), cutoff)
         self._purged_on = today
 

@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from crm.calls import CallService, ClickToCallService, MaskingRow
-from crm.events import (
+from crm.calls.events import (
     CallAnswered,
     CallDirectionKind,
     CallEnded,
@@ -24,7 +23,8 @@ from crm.events import (
     RecordingReady,
     ScreenPop,
 )
-from crm.models import ClickToCallStatus
+from crm.calls.models import ClickToCallStatus
+from crm.calls.services import CallService, ClickToCallService, MaskingRow
 from telephony.ami import (
     AmiClient,
     AmiConfig,

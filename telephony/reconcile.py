@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crm.events import CallDirectionKind, Disposition
+from crm.calls.events import CallDirectionKind, Disposition
 
 # Column order of cdr_custom.conf.j2.
 COLUMNS = (

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from crm.events import (
+from crm.calls.events import (
     CallAnswered,
     CallDirectionKind,
     CallEnded,

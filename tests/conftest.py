@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.crypto import KeyRing
+from crm.core.crypto import KeyRing
 from lexcrm.asterisk_runtime import AsteriskRuntime, SipPhone, carrier_simulator
 from lexcrm.settings import Settings
 from tests.support.ports import free_tcp_port, free_udp_port, free_udp_range

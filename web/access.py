@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from crm.permissions import Action, may, scope_of
-from crm.roles import Role
+from crm.core.permissions import Action, may, scope_of
+from crm.core.roles import Role
 from web.keys import SERVICES, CurrentUser
 from web.render import current_user
 
@@ -45,7 +45,7 @@ async def owner_of(request: web.Request, *, lawyer_id: int | None, client_id: in
     if (
         user is not None
         and user.employee.role is Role.court_representative
-        and await request.app[SERVICES].hearings.represents(user.employee.id, client_id)
+        and await request.app[SERVICES].courts.represents(user.employee.id, client_id)
     ):
         return user.employee.id
     return lawyer_id

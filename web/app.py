@@ -7,7 +7,7 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
-from crm.formatting import format_date, format_datetime, format_money, format_time
+from crm.core.formatting import format_date, format_datetime, format_money, format_time
 from web import (
     auth,
     callbacks,
@@ -16,6 +16,7 @@ from web import (
     contracts,
     courts,
     errors,
+    health,
     i18n,
     journal,
     language,
@@ -25,18 +26,28 @@ from web import (
     reminders,
     reports,
     staff,
-    views,
     visits,
     workspace,
 )
-from web.keys import CONFIG, SERVICES, TEMPLATES, WebConfig, WebServices
+from web.keys import (
+    CONFIG,
+    SERVICES,
+    TELEPHONY_HEALTH,
+    TEMPLATES,
+    TelephonyHealth,
+    WebConfig,
+    WebServices,
+)
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def create_app(config: WebConfig, services: WebServices) -> web.Application:
-    """The application, ready for a runner or a test client."""
+def create_app(
+    config: WebConfig, services: WebServices, *, telephony_health: TelephonyHealth = dict
+) -> web.Application:
+    """The application, ready for a runner or a test client; `telephony_health` tells the
+    state of the link to Asterisk where a controller runs in this process."""
     app = web.Application(
         middlewares=[
             # Outermost, so that the session and CSRF refusals speak the request's language.
@@ -49,6 +60,7 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
     )
     app[CONFIG] = config
     app[SERVICES] = services
+    app[TELEPHONY_HEALTH] = telephony_health
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=True,
@@ -72,7 +84,7 @@ def create_app(config: WebConfig, services: WebServices) -> web.Application:
             web.post("/login", auth.login_submit, name="login-submit"),
             web.post("/logout", auth.logout, name="logout"),
             web.post("/lang", language.choose_language, name="lang"),
-            web.get("/healthz", views.healthz, name="healthz"),
+            web.get("/healthz", health.healthz, name="healthz"),
             web.get("/ws", live.websocket, name="live"),
             web.get("/callbacks", callbacks.callbacks, name="callbacks"),
             web.get("/clients", clients.client_search, name="clients"),

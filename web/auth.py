@@ -9,7 +9,7 @@ import secrets
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from crm.passwords import MAX_PASSWORD_LENGTH
+from crm.staff.passwords import MAX_PASSWORD_LENGTH
 from web.i18n import gettext as _
 from web.keys import CONFIG, SERVICES, USER_KEY, CurrentUser
 from web.render import current_user, render
@@ -113,7 +113,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     employee = None
     # Too long to be anyone's login or password: refused without hashing 100 KB with argon2.
     if len(login) <= MAX_LOGIN_LENGTH and len(password) <= MAX_PASSWORD_LENGTH:
-        employee = await services.employees.authenticate(login, password)
+        employee = await services.staff.authenticate(login, password)
     if employee is None:
         return _login_page(
             request, error=_("Неверный логин или пароль."), login=shown_login, status=401

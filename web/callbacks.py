@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from crm.permissions import Action
+from crm.core.permissions import Action
 from web.access import authorise
 from web.i18n import N_
 from web.i18n import gettext as _

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from crm.errors import CrmError
-from crm.models import CallDirection
-from crm.permissions import Action, Scope, scope_of
+from crm.calls.models import CallDirection
+from crm.core.errors import CrmError
+from crm.core.permissions import Action, Scope, scope_of
 from web.access import authorise
 from web.clients import recordings_to_open
 from web.filters import employee_filter, parse_id, period_of
@@ -42,7 +42,7 @@ async def call_list(request: web.Request) -> web.StreamResponse:
             "recorded": await recordings_to_open(request, user, rows),
             "direction": direction.value,
             "period": period,
-            "employees": [] if own else await services.employees.list_employees(),
+            "employees": [] if own else await services.staff.list_employees(),
             "selected_employee": employee,
             "me": user.employee.id,
             "can_comment_all": scope_of(user.employee.role, Action.comment_call)

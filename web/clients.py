@@ -6,12 +6,14 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from crm.call_log import CallRow
-from crm.errors import CrmError, NoSuchClient
-from crm.events import ClickToCallRequested
-from crm.models import Client, ClientStatus, Employee
-from crm.permissions import Action, Scope, may, scope_of
-from crm.roles import Role
+from crm.calls.events import ClickToCallRequested
+from crm.calls.log import CallRow
+from crm.clients.errors import NoSuchClient
+from crm.clients.models import Client, ClientStatus
+from crm.core.errors import CrmError
+from crm.core.permissions import Action, Scope, may, scope_of
+from crm.core.roles import Role
+from crm.staff.models import Employee
 from web.access import authorise, owner_of
 from web.filters import firm_today, parse_id, period_of
 from web.i18n import gettext as _
@@ -48,9 +50,6 @@ async def recordings_to_open(
     """The calls among `rows` whose recording this employee may open: a recording is still
     stored, and the table lets them listen to it and open its card (web/recordings.py asks
     for both rights over the call's employee). Ids, for a «Запись» link on each such row."""
-    conversations = request.app[SERVICES].conversations
-    if conversations is None:
-        return set()
     role, me = user.employee.role, user.employee.id
     allowed = [
         row.call
@@ -60,7 +59,9 @@ async def recordings_to_open(
             for action in (Action.view_transcript, Action.listen_recording)
         )
     ]
-    recorded = await conversations.recorded({call.linkedid for call in allowed})
+    recorded = await request.app[SERVICES].recording_ledger.recorded(
+        {call.linkedid for call in allowed}
+    )
     return {call.id for call in allowed if call.linkedid in recorded}
 
 
@@ -83,7 +84,7 @@ async def client_card_page(
     plans = {row.contract.id: await services.finance.plan_of(row.contract.id) for row in contracts}
     role, me = user.employee.role, user.employee.id
     owner = await owner_of(request, lawyer_id=client.lawyer_id, client_id=client.id)
-    employees = await services.employees.list_employees()
+    employees = await services.staff.list_employees()
     calls = await services.call_log.calls(client_id=client.id, limit=100)
     return render(
         request,
@@ -95,7 +96,7 @@ async def client_card_page(
             "recorded": await recordings_to_open(request, user, calls),
             "visits": await services.visits.visits(client_id=client.id, limit=50),
             "notes": await services.notes.of_client(client.id),
-            "hearings": await services.hearings.hearings(client_id=client.id),
+            "hearings": await services.courts.hearings(client_id=client.id),
             "expenses": await services.finance.expenses_of(client_id=client.id),
             "lawyers": [e for e in employees if e.role is Role.lawyer and e.is_active],
             "can_book": may(role, Action.book_visit, owner_id=owner, employee_id=me),
@@ -255,7 +256,7 @@ async def client_search(request: web.Request) -> web.StreamResponse:
             lawyer_id=None if representative else employee,
             represented_by=employee if representative else None,
         )
-    employees = await services.employees.list_employees()
+    employees = await services.staff.list_employees()
     return render(
         request,
         "clients.html",

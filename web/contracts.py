@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from crm.contracts import ContractRow
-from crm.errors import CrmError
-from crm.models import Contract, ContractStatus
-from crm.permissions import Action, Scope, may, scope_of
-from crm.roles import Role
+from crm.contracts.models import Contract, ContractStatus
+from crm.contracts.services import ContractRow
+from crm.core.errors import CrmError
+from crm.core.permissions import Action, Scope, may, scope_of
+from crm.core.roles import Role
 from web.access import authorise, owner_of
 from web.clients import client_card_page, client_for
 from web.filters import parse_date, parse_id, period_of
@@ -42,7 +42,7 @@ async def contract_list(request: web.Request) -> web.StreamResponse:
         signed_to=period.day_to,
         status=status,
     )
-    lawyers = [e for e in await services.employees.list_employees() if e.role is Role.lawyer]
+    lawyers = [e for e in await services.staff.list_employees() if e.role is Role.lawyer]
     return render(
         request,
         "contracts.html",
@@ -124,7 +124,7 @@ async def contract_card(request: web.Request) -> web.StreamResponse:
     client_owner = await owner_of(request, lawyer_id=client.lawyer_id, client_id=client.id)
     (row,) = await services.contracts.search(contract_id=contract.id)
     plan, payments = await services.finance.plan_of(contract.id)
-    employees = await services.employees.list_employees()
+    employees = await services.staff.list_employees()
     return render(
         request,
         "contract.html",
@@ -134,7 +134,7 @@ async def contract_card(request: web.Request) -> web.StreamResponse:
             "plan": plan,
             "payments": payments,
             "expenses": await services.finance.expenses_of(contract_id=contract.id),
-            "hearings": await services.hearings.hearings(contract_id=contract.id),
+            "hearings": await services.courts.hearings(contract_id=contract.id),
             "calls": await services.call_log.calls(client_id=client.id, limit=100),
             "notes": [
                 n

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from aiohttp import web
 
-from crm.errors import CrmError
-from crm.formatting import FIRM_TIMEZONE
-from crm.permissions import Action, Scope, scope_of
-from crm.roles import Role
+from crm.core.errors import CrmError
+from crm.core.formatting import FIRM_TIMEZONE
+from crm.core.permissions import Action, Scope, scope_of
+from crm.core.roles import Role
 from web.access import authorise
 from web.contracts import contract_for
 from web.filters import Period, firm_today, parse_date, parse_id, period_of
@@ -30,7 +30,7 @@ async def hearing_list(request: web.Request) -> web.StreamResponse:
         # Without a period the calendar starts today: what is coming matters most.
         period = Period(firm_today(), None, "")
     employee = None if own else parse_id(request.query.get("employee"), _("Сотрудник"))
-    rows = await services.hearings.hearings(
+    rows = await services.courts.hearings(
         day_from=period.day_from,
         day_to=period.day_to,
         representative_id=me if own and role is Role.court_representative else employee,
@@ -44,7 +44,7 @@ async def hearing_list(request: web.Request) -> web.StreamResponse:
             "period": period,
             "employees": [
                 e
-                for e in await services.employees.list_employees()
+                for e in await services.staff.list_employees()
                 if e.role is Role.court_representative
             ]
             if not own
@@ -73,7 +73,7 @@ async def schedule_hearing(request: web.Request) -> web.StreamResponse:
             raise web.HTTPBadRequest(text=_("Выберите защитника"))
         representative = user.employee.id
     try:
-        await request.app[SERVICES].hearings.schedule(
+        await request.app[SERVICES].courts.schedule(
             contract.id,
             court=str(form.get("court", ""))[:1000],
             case_number=str(form.get("case_number", ""))[:200],
@@ -89,7 +89,7 @@ async def schedule_hearing(request: web.Request) -> web.StreamResponse:
 async def record_result(request: web.Request) -> web.StreamResponse:
     """The representative writes how the hearing went."""
     services = request.app[SERVICES]
-    hearing = await services.hearings.get(
+    hearing = await services.courts.get(
         parse_id(request.match_info["hearing_id"], _("Заседание")) or 0
     )
     if hearing is None:
@@ -104,7 +104,7 @@ async def record_result(request: web.Request) -> web.StreamResponse:
     )
     form = await request.post()
     try:
-        await services.hearings.record_result(hearing.id, str(form.get("result", ""))[:10000])
+        await services.courts.record_result(hearing.id, str(form.get("result", ""))[:10000])
     except CrmError as error:
         raise web.HTTPBadRequest(text=error.message) from None
     raise web.HTTPSeeOther(location=back_to(request, "/courts"))

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from aiohttp import web
 from multidict import MultiMapping
 
-from crm.formatting import FIRM_TIMEZONE, parse_day
-from crm.permissions import Action, Scope, scope_of
+from crm.core.formatting import FIRM_TIMEZONE, parse_day
+from crm.core.permissions import Action, Scope, scope_of
 from web.i18n import gettext as _
 from web.keys import CurrentUser
 

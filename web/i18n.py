@@ -32,7 +32,7 @@ def N_(message: str) -> str:  # N_ is a name pybabel extracts by default
 
 # crm names the jobs in Russian (Role.title_ru) and stays free of the web's languages; the
 # header shows them through gettext, so their msgids are marked here for extraction. A test
-# checks this list against crm.roles.
+# checks this list against crm.core.roles.
 ROLE_TITLES = (
     N_("Руководитель"),
     N_("Юрист"),

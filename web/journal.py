@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from crm.permissions import Action
+from crm.core.permissions import Action
 from web.access import authorise
 from web.i18n import N_
 from web.i18n import gettext as _
@@ -31,7 +31,7 @@ async def journal(request: web.Request) -> web.StreamResponse:
         employee_id = int(request.query["employee"]) if request.query.get("employee") else None
     except ValueError:
         raise web.HTTPBadRequest(text=_("Неверный сотрудник в фильтре")) from None
-    employees = {e.id: e for e in await services.employees.list_employees()}
+    employees = {e.id: e for e in await services.staff.list_employees()}
     rows = [
         {
             "at": entry.at.astimezone(FIRM_TIME),

@@ -11,20 +11,27 @@ from typing import Protocol
 import jinja2
 from aiohttp import web
 
-from crm.call_log import CallLogService
-from crm.calls import CallService, ClickToCallService
-from crm.contracts import ContractService
-from crm.conversations import CallView, ConversationService
-from crm.courts import HearingService
-from crm.finance import FinanceService
-from crm.journal import JournalService
-from crm.models import Employee, WebSession
-from crm.notes import NoteService
-from crm.reminders import ReminderService
-from crm.reports import ReportService
-from crm.services import ClientService, EmployeeService, WebSessionService
-from crm.staff import StaffService
-from crm.visits import VisitService
+from crm.auth.models import WebSession
+from crm.auth.services import WebSessionService
+from crm.calls.log import CallLogService
+from crm.calls.services import CallService, ClickToCallService
+from crm.calls.statistics import CallStatisticsService
+from crm.clients.services import ClientService
+from crm.contracts.services import ContractService
+from crm.conversations.listening import ListeningQueue
+from crm.conversations.recordings import RecordingLedger
+from crm.conversations.risk import ContractRisk
+from crm.conversations.search import CallView, ConversationSearch
+from crm.courts.services import CourtService
+from crm.finance.services import FinanceService
+from crm.journal.services import JournalService
+from crm.notes.services import NoteService
+from crm.reminders.oversight import ReminderOversight
+from crm.reminders.services import ReminderService
+from crm.reports.services import ReportService
+from crm.staff.models import Employee
+from crm.staff.services import StaffService
+from crm.visits.services import VisitService
 
 
 class RecordingAudio(Protocol):
@@ -45,6 +52,9 @@ class Bus(Protocol):
     def subscribe(self, *types: type) -> AbstractAsyncContextManager[asyncio.Queue[object]]: ...
 
 
+TelephonyHealth = Callable[[], dict[str, str]]
+
+
 @dataclass(frozen=True)
 class WebConfig:
     """What the web side needs to know of the settings."""
@@ -54,33 +64,75 @@ class WebConfig:
     secure_cookies: bool = False
 
 
-@dataclass(frozen=True)
-class WebServices:
-    """The CRM use-cases the web side calls."""
+class WebServices(Protocol):
+    """The services the web side calls: the process's services container provides them all
+    (read-only, so that a frozen container satisfies it)."""
 
-    employees: EmployeeService
-    sessions: WebSessionService
-    clients: ClientService
-    calls: CallService
-    clicks: ClickToCallService
-    bus: Bus
-    journal: JournalService
-    contracts: ContractService
-    finance: FinanceService
-    visits: VisitService
-    hearings: HearingService
-    notes: NoteService
-    call_log: CallLogService
-    staff: StaffService
-    reminders: ReminderService
-    reports: ReportService
-    # State of the link to Asterisk, e.g. {"asterisk": "connected"}; empty when no
-    # controller runs in this process.
-    telephony_health: Callable[[], dict[str, str]] = dict
-    # Recorded calls: transcripts, search, flags; and the audio behind them. None where the
-    # process keeps no recordings (some tests).
-    conversations: ConversationService | None = None
-    recordings: RecordingAudio | None = None
+    @property
+    def staff(self) -> StaffService: ...
+
+    @property
+    def sessions(self) -> WebSessionService: ...
+
+    @property
+    def clients(self) -> ClientService: ...
+
+    @property
+    def calls(self) -> CallService: ...
+
+    @property
+    def clicks(self) -> ClickToCallService: ...
+
+    @property
+    def call_log(self) -> CallLogService: ...
+
+    @property
+    def call_statistics(self) -> CallStatisticsService: ...
+
+    @property
+    def bus(self) -> Bus: ...
+
+    @property
+    def journal(self) -> JournalService: ...
+
+    @property
+    def contracts(self) -> ContractService: ...
+
+    @property
+    def finance(self) -> FinanceService: ...
+
+    @property
+    def visits(self) -> VisitService: ...
+
+    @property
+    def courts(self) -> CourtService: ...
+
+    @property
+    def notes(self) -> NoteService: ...
+
+    @property
+    def reminders(self) -> ReminderService: ...
+
+    @property
+    def reminder_oversight(self) -> ReminderOversight: ...
+
+    @property
+    def reports(self) -> ReportService: ...
+
+    @property
+    def recording_ledger(self) -> RecordingLedger: ...
+
+    @property
+    def conversation_search(self) -> ConversationSearch: ...
+
+    @property
+    def listening_queue(self) -> ListeningQueue: ...
+
+    @property
+    def contract_risk(self) -> ContractRisk: ...
+
+    @property
+    def vault(self) -> RecordingAudio: ...
 
 
 @dataclass(frozen=True)
@@ -93,6 +145,9 @@ class CurrentUser:
 
 CONFIG = web.AppKey("config", WebConfig)
 SERVICES = web.AppKey("services", WebServices)
+# State of the link to Asterisk, e.g. {"asterisk": "connected"}; empty when no controller
+# runs in this process.
+TELEPHONY_HEALTH: web.AppKey[TelephonyHealth] = web.AppKey("telephony_health")
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 # Set by the session middleware; absent for anonymous requests.
 USER_KEY = web.RequestKey("lexcrm.user", CurrentUser)

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from crm.events import ClientCard, ScreenPop
+from crm.calls.events import ClientCard, ScreenPop
 from web.keys import SERVICES
 from web.render import current_user
 

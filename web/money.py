@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from crm.errors import CrmError
-from crm.finance import PlanStatus
-from crm.permissions import Action, Scope, scope_of
-from crm.roles import Role
+from crm.core.errors import CrmError
+from crm.core.permissions import Action, Scope, scope_of
+from crm.core.roles import Role
+from crm.finance.services import PlanStatus
 from web.access import authorise
 from web.filters import employee_filter, parse_date, parse_id, period_of
 from web.i18n import gettext as _
@@ -30,7 +30,7 @@ async def finance(request: web.Request) -> web.StreamResponse:
         {
             "m": movements,
             "period": period,
-            "employees": await services.employees.list_employees(),
+            "employees": await services.staff.list_employees(),
             "selected_employee": employee,
             "can_record": scope_of(user.employee.role, Action.record_expense) is not None,
             "form_error": None,
@@ -143,7 +143,7 @@ async def income_plan(request: web.Request) -> web.StreamResponse:
             "total": sum(row.planned.amount_kopecks for row in rows),
             "employees": []
             if own
-            else [e for e in await services.employees.list_employees() if e.role is Role.lawyer],
+            else [e for e in await services.staff.list_employees() if e.role is Role.lawyer],
             "selected_employee": employee,
         },
     )

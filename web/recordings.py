@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from crm.calls import CALL_CENTRE_QUEUE
-from crm.conversations import NO_QUEUE, CallView, ConversationService, clock
-from crm.permissions import Action, Scope, may, scope_of
+from crm.calls.services import CALL_CENTRE_QUEUE
+from crm.calls.statistics import NO_QUEUE
+from crm.conversations.search import CallView, clock
+from crm.core.permissions import Action, Scope, may, scope_of
 from web.access import authorise
 from web.charts import Bar, horizontal_bars, stacked_columns
 from web.filters import firm_today
@@ -24,18 +25,8 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 PERIODS = (7, 30, 90)
 
 
-def _conversations(request: web.Request) -> ConversationService:
-    conversations = request.app[SERVICES].conversations
-    if conversations is None:
-        raise web.HTTPServiceUnavailable(text=_("Записи звонков в этом процессе недоступны"))
-    return conversations
-
-
 def _audio(request: web.Request) -> RecordingAudio:
-    audio = request.app[SERVICES].recordings
-    if audio is None:
-        raise web.HTTPServiceUnavailable(text=_("Записи звонков в этом процессе недоступны"))
-    return audio
+    return request.app[SERVICES].vault
 
 
 async def _call_view(request: web.Request) -> CallView:
@@ -43,7 +34,7 @@ async def _call_view(request: web.Request) -> CallView:
         call_id = int(request.match_info["call_id"])
     except ValueError:
         raise web.HTTPNotFound(text=_("Звонок не найден")) from None
-    view = await _conversations(request).call_view(call_id)
+    view = await request.app[SERVICES].conversation_search.call_view(call_id)
     if view is None:
         raise web.HTTPNotFound(text=_("Звонок не найден"))
     return view
@@ -207,7 +198,7 @@ async def transcript_search(request: web.Request) -> web.StreamResponse:
     query = request.query.get("q", "").strip()[:200]
     own_only = scope_of(user.employee.role, Action.search_transcripts) == Scope.own
     hits = (
-        await _conversations(request).search(
+        await request.app[SERVICES].conversation_search.search(
             query, employee_id=user.employee.id if own_only else None
         )
         if query
@@ -222,13 +213,13 @@ async def listening_queue(request: web.Request) -> web.StreamResponse:
         Action.view_listening_queue,
         refusal=_("Очередь прослушивания доступна руководителям"),
     )
-    conversations = _conversations(request)
+    services = request.app[SERVICES]
     return render(
         request,
         "listening_queue.html",
         {
-            "items": await conversations.listening_queue(),
-            "contracts": await conversations.contracts_at_risk(),
+            "items": await services.listening_queue.calls(),
+            "contracts": await services.contract_risk.contracts(),
         },
     )
 
@@ -245,7 +236,9 @@ async def call_statistics(request: web.Request) -> web.StreamResponse:
         days = 30
     days = days if days in PERIODS else 30
     until = firm_today()
-    stats = await _conversations(request).statistics(until - timedelta(days=days - 1), until)
+    stats = await request.app[SERVICES].call_statistics.of_period(
+        until - timedelta(days=days - 1), until
+    )
     per_day = stacked_columns(
         [Bar(row.label, (row.answered, row.missed)) for row in stats.by_day],
         [_("отвеченные"), _("пропущенные")],

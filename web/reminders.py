@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from crm.errors import CrmError
-from crm.events import CallEnded
-from crm.formatting import FIRM_TIMEZONE, format_datetime
-from crm.models import Client
-from crm.permissions import Action, may, scope_of
+from crm.calls.events import CallEnded
+from crm.clients.models import Client
+from crm.core.errors import CrmError
+from crm.core.formatting import FIRM_TIMEZONE, format_datetime
+from crm.core.permissions import Action, may, scope_of
 from web.access import authorise, owner_of
 from web.clients import client_for
 from web.filters import parse_date, parse_id
@@ -190,7 +190,7 @@ async def reminder_list(request: web.Request) -> web.StreamResponse:
     team: set[int] | None = None
     oversee = scope_of(role, Action.oversee_reminders) is not None
     if not oversee:
-        team = await services.reminders.team_of(me)
+        team = await services.reminder_oversight.team_of(me)
         oversee = bool(team)
         team.add(me)
     await services.journal.record(me, "view_reminders", allowed=True)
@@ -200,12 +200,12 @@ async def reminder_list(request: web.Request) -> web.StreamResponse:
         "can_set": may(role, Action.set_reminder, owner_id=me, employee_id=me),
     }
     if oversee:
-        reminders = services.reminders
-        context["overdue"] = await reminders.overdue_by_employee(team=team)
-        context["neglected"] = await reminders.neglected_clients(limit=100, team=team)
-        context["history"] = await reminders.history(team=team, limit=100)
+        oversight = services.reminder_oversight
+        context["overdue"] = await oversight.overdue_by_employee(team=team)
+        context["neglected"] = await oversight.neglected_clients(limit=100, team=team)
+        context["history"] = await oversight.history(team=team, limit=100)
     else:
-        context["history"] = await services.reminders.history(employee_id=me, limit=50)
+        context["history"] = await services.reminder_oversight.history(employee_id=me, limit=50)
     return render(request, "reminders.html", context)
 
 

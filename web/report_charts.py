@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from crm.formatting import NARROW_NBSP, format_money
+from crm.core.formatting import NARROW_NBSP, format_money
 from web.i18n import gettext as _
 
 PALETTE = ("#2f6f9f", "#d9822b", "#4e9a50", "#b8423c", "#7a5aa6")

@@ -12,24 +12,20 @@ from urllib.parse import urlencode
 from aiohttp import web
 from markupsafe import Markup
 
-from crm.errors import CrmError
-from crm.formatting import format_date
-from crm.models import ContractKind, ContractStatus
-from crm.permissions import Action, Scope, scope_of
-from crm.reports import (
+from crm.contracts.models import ContractKind, ContractStatus
+from crm.core.errors import CrmError
+from crm.core.formatting import format_date
+from crm.core.permissions import Action, Scope, scope_of
+from crm.core.roles import Role
+from crm.reports.periods import Grouping, Period, PeriodPreset, default_grouping, preset_period
+from crm.reports.rows import (
     FUNNEL_STAGES,
     BreakdownRow,
-    Grouping,
     Overview,
-    Period,
-    PeriodPreset,
     ReportFilter,
     ReportScope,
     SeriesRow,
-    default_grouping,
-    preset_period,
 )
-from crm.roles import Role
 from web import report_charts as charts
 from web.access import authorise
 from web.exports import Column, Kind, Table, neutralise, to_csv, to_xlsx

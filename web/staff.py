@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from crm.errors import CrmError
-from crm.permissions import Action
-from crm.roles import Role
+from crm.core.errors import CrmError
+from crm.core.permissions import Action
+from crm.core.roles import Role
 from web.access import authorise
 from web.filters import parse_id
 from web.i18n import N_
@@ -21,7 +21,7 @@ async def staff_page(
     request: web.Request, *, form_error: str | None = None, status: int = 200
 ) -> web.Response:
     services = request.app[SERVICES]
-    employees = await services.employees.list_employees()
+    employees = await services.staff.list_employees()
     return render(
         request,
         "staff.html",
@@ -50,7 +50,7 @@ async def add_employee(request: web.Request) -> web.StreamResponse:
     except ValueError:
         return await staff_page(request, form_error=_("Выберите должность"), status=400)
     try:
-        await request.app[SERVICES].employees.create_employee(
+        await request.app[SERVICES].staff.create_employee(
             str(form.get("login", ""))[:100],
             str(form.get("full_name", ""))[:1000],
             role,
@@ -96,7 +96,7 @@ async def deactivate_employee(request: web.Request) -> web.StreamResponse:
     if employee_id == user.employee.id:
         return await staff_page(request, form_error=_("Нельзя отключить самого себя"), status=400)
     try:
-        await request.app[SERVICES].employees.deactivate(employee_id)
+        await request.app[SERVICES].staff.deactivate(employee_id)
     except CrmError as error:
         return await staff_page(request, form_error=error.message, status=400)
     raise web.HTTPSeeOther(location="/staff")

@@ -6,11 +6,11 @@ from datetime import datetime, time
 
 from aiohttp import web
 
-from crm.errors import CrmError
-from crm.formatting import FIRM_TIMEZONE
-from crm.models import Visit, VisitOutcome
-from crm.permissions import Action, Scope, scope_of
-from crm.roles import Role
+from crm.core.errors import CrmError
+from crm.core.formatting import FIRM_TIMEZONE
+from crm.core.permissions import Action, Scope, scope_of
+from crm.core.roles import Role
+from crm.visits.models import Visit, VisitOutcome
 from web.access import authorise
 from web.clients import client_for
 from web.filters import parse_date, parse_id, period_of
@@ -49,7 +49,7 @@ async def visit_list(request: web.Request) -> web.StreamResponse:
         booked_by_id=user.employee.id if own and role is Role.operator else None,
         employee_id=employee,
     )
-    lawyers = await services.employees.list_employees()
+    lawyers = await services.staff.list_employees()
     return render(
         request,
         "visits.html",

@@ -8,10 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
-from crm.finance import PlanStatus
-from crm.models import CallDirection, Employee
-from crm.permissions import Action, Scope, scope_of
-from crm.roles import Role
+from crm.calls.models import CallDirection
+from crm.core.permissions import Action, Scope, scope_of
+from crm.core.roles import Role
+from crm.finance.services import PlanStatus
+from crm.staff.models import Employee
 from web.filters import firm_today
 from web.i18n import N_
 from web.keys import SERVICES, WebServices
@@ -94,7 +95,7 @@ async def _panels(services: WebServices, me: Employee) -> dict[str, Any]:
         )
     if scope_of(role, Action.view_hearings) is not None:
         own = scope_of(role, Action.view_hearings) is Scope.own
-        panels["hearings"] = await services.hearings.hearings(
+        panels["hearings"] = await services.courts.hearings(
             day_from=today - timedelta(days=14),
             day_to=today + timedelta(days=30),
             representative_id=me.id if own and role is Role.court_representative else None,
@@ -120,17 +121,17 @@ async def _panels(services: WebServices, me: Employee) -> dict[str, Any]:
         )
     if scope_of(role, Action.view_callbacks) is not None:
         panels["callbacks"] = len(await services.calls.open_callbacks())
-    if services.conversations is not None and role in {Role.director, Role.call_centre_head}:
+    if role in {Role.director, Role.call_centre_head}:
         # Clients who spoke of ending the contract, asking money back, complaining.
-        panels["at_risk"] = (await services.conversations.contracts_at_risk())[:20]
+        panels["at_risk"] = (await services.contract_risk.contracts())[:20]
     # Whoever heads someone hears of the clients their people could not reach.
-    panels["escalated"] = await services.reminders.escalated_to(me.id)
+    panels["escalated"] = await services.reminder_oversight.escalated_to(me.id)
     if role is Role.administrator:
-        panels["employees"] = await services.employees.list_employees()
+        panels["employees"] = await services.staff.list_employees()
     if role in {Role.reception, Role.lawyer}:
         panels["lawyers"] = [
             e
-            for e in await services.employees.list_employees()
+            for e in await services.staff.list_employees()
             if e.role is Role.lawyer and e.is_active
         ]
     panels["today"] = today

@@ -11,16 +11,17 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from crm.conversations import is_search_index_table
-from crm.db import DATABASE_URL_ATTRIBUTE
-from crm.models import Base, UtcDateTime
+from crm.conversations.transcription import is_search_index_table
+from crm.core.db import DATABASE_URL_ATTRIBUTE
+from crm.core.tables import UtcDateTime
+from crm.models import Base
 
 config = context.config
 target_metadata = Base.metadata
 
 
 def database_url() -> str:
-    # crm.db.upgrade_database passes the URL as an attribute; an alembic.ini someone writes
+    # crm.core.db.upgrade_database passes the URL as an attribute; an alembic.ini someone writes
     # by hand can still give sqlalchemy.url.
     url = config.attributes.get(DATABASE_URL_ATTRIBUTE) or config.get_main_option("sqlalchemy.url")
     if not url:
@@ -57,7 +58,7 @@ def do_run_migrations(connection: Connection) -> None:
 
 
 async def run_async_migrations() -> None:
-    # Not crm.db.create_engine: its connections turn SQLite's foreign keys on, and then the
+    # Not crm.core.db.create_engine: its connections turn SQLite's foreign keys on, and then the
     # table copy of a batch migration would fire ON DELETE CASCADE when it drops the old table.
     engine = create_async_engine(database_url(), poolclass=pool.NullPool)
     try:

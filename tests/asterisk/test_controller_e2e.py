@@ -19,19 +19,15 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from crm.calls import CALL_CENTRE_QUEUE
-from crm.events import Disposition
-from crm.models import (
-    Call,
-    CallbackTask,
-    ClickToCallRequest,
-    ClickToCallStatus,
-    RecordingFile,
-)
-from crm.roles import Role
+from crm.calls.events import Disposition
+from crm.calls.models import Call, CallbackTask, ClickToCallRequest, ClickToCallStatus
+from crm.calls.services import CALL_CENTRE_QUEUE
+from crm.conversations.models import RecordingFile
+from crm.core.roles import Role
 from lexcrm.asterisk_runtime import AsteriskRuntime
+from lexcrm.services import Services, open_services
 from lexcrm.settings import Settings
-from lexcrm.wiring import Core, build_controller, build_web_app, open_core, run_controller
+from lexcrm.wiring import build_controller, build_web_app, run_controller
 from telephony.ami import AmiState
 from telephony.ari import AriClient, AriError
 from telephony.controller import CallController
@@ -52,7 +48,7 @@ PASSWORD = "correct horse battery"
 @dataclass
 class Stack:
     settings: Settings
-    core: Core
+    core: Services
     server: TestServer
     controller: asyncio.Task[None] | None = None
 
@@ -110,11 +106,11 @@ async def stack(asterisk: AsteriskRuntime, tmp_path: Path) -> AsyncIterator[Stac
     # controller would rightly rebuild them all. Each test starts from an empty CDR file.
     if asterisk.cdr_file.exists():
         asterisk.cdr_file.write_text("")
-    async with open_core(settings) as core:
-        await core.employees.create_employee(
+    async with open_services(settings) as core:
+        await core.staff.create_employee(
             "operator", "Оператор Сипп", Role.operator, PASSWORD, sip_extension="1003"
         )
-        await core.employees.create_employee(
+        await core.staff.create_employee(
             "lawyer", "Юрист Сипп", Role.lawyer, PASSWORD, sip_extension="1004"
         )
         server = TestServer(build_web_app(settings, core))
@@ -221,7 +217,7 @@ async def test_inbound_call_pops_the_lead_card_and_is_recorded_once(
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert not path.read_bytes().startswith(b"RIFF")
         plain = tmp_path / path.name.removesuffix(".enc")
-        plain.write_bytes(stack.core.recordings.decrypt(path))
+        plain.write_bytes(stack.core.recording_store.decrypt(path))
         assert summarise_wav(plain).rms > 300
     # The next call from this number is recognised: the masking table knows the lead.
     table = (await asyncio.to_thread(_read_masks, stack)).split("\n")
@@ -319,7 +315,7 @@ async def test_a_click_to_call_counts_the_ring_from_the_clients_phone(
 ) -> None:
     # The carrier simulator lets numbers ending in 9999 ring and never answer.
     client = await stack.core.clients.add_client("Павлова Ирина Олеговна", ["+79213339999"])
-    lawyer = await stack.core.employees.find_by_login("lawyer")
+    lawyer = await stack.core.staff.find_by_login("lawyer")
     assert lawyer is not None
     lawyer_phone = started_lawyer_phone(tmp_path)
     try:
@@ -342,10 +338,10 @@ async def _ended(stack: Stack, linkedid: str) -> list[Call]:
 
 
 async def _assign(stack: Stack, client_id: int, lawyer_login: str) -> None:
-    lawyer = await stack.core.employees.find_by_login(lawyer_login)
+    lawyer = await stack.core.staff.find_by_login(lawyer_login)
     assert lawyer is not None
     async with stack.core.sessionmaker() as session:
-        from crm.models import Client
+        from crm.clients.models import Client
 
         client = await session.get(Client, client_id)
         assert client is not None
@@ -546,7 +542,7 @@ async def test_healthz_reports_the_link_to_asterisk(
     from lexcrm.wiring import build_controller
 
     settings = asterisk.settings.with_overrides(data_dir=tmp_path / "var")
-    async with open_core(settings) as core:
+    async with open_services(settings) as core:
         controller = build_controller(settings, core)
         assert controller is not None
         server = TestServer(build_web_app(settings, core, controller))
@@ -574,13 +570,13 @@ async def test_client_calling_back_reaches_the_employee_who_tried_them(
     # The carrier simulator answers numbers ending in 0000 with "busy".
     number = "+79213330000"
     client = await stack.core.clients.add_client("Орлова Мария Ивановна", [number])
-    lawyer = await stack.core.employees.find_by_login("lawyer")
+    lawyer = await stack.core.staff.find_by_login("lawyer")
     assert lawyer is not None
     lawyer_phone = started_lawyer_phone(tmp_path, calls=2)
     try:
         request = await stack.core.clicks.request(lawyer.id, client.id)
         assert stack.controller is not None
-        from crm.events import ClickToCallRequested
+        from crm.calls.events import ClickToCallRequested
 
         stack.core.bus.publish(ClickToCallRequested(request.id))
         tried = await eventually(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crm.crypto import KeyRing
-from crm.masking import AsteriskMaskingSecrets
+from crm.calls.masking_secrets import AsteriskMaskingSecrets
+from crm.core.crypto import KeyRing
 from lexcrm.asterisk_runtime import AsteriskRuntime
 from telephony.masking import MaskEntry, write_mask_table
 from tests.conftest import SIPP_OPERATOR_PORT

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crm.models import Call, JournalEntry, TranscriptionJob
-from crm.roles import Role
+from crm.calls.models import Call
+from crm.conversations.models import TranscriptionJob
+from crm.core.roles import Role
+from crm.journal.models import JournalEntry
 from lexcrm.asterisk_runtime import AsteriskRuntime
 from lexcrm.wiring import build_worker
 from tests.asterisk.test_controller_e2e import PASSWORD, Stack, stack
@@ -35,7 +37,7 @@ LAWYER = TEST_PHONES[1]  # 1002: a baresip phone
 
 @pytest.fixture
 async def lawyer_on_1002(stack: Stack) -> AsyncIterator[int]:
-    lawyer = await stack.core.employees.create_employee(
+    lawyer = await stack.core.staff.create_employee(
         "baresip-lawyer", "Юрист Баресип", Role.lawyer, PASSWORD, sip_extension=LAWYER.extension
     )
     yield lawyer.id
@@ -52,10 +54,8 @@ async def test_a_spoken_sentence_is_stored_encrypted_transcribed_flagged_and_fou
     client = await stack.core.clients.add_client(
         "Петров Пётр Петрович", [CLIENT_NUMBER], lawyer_id=lawyer_on_1002
     )
-    await stack.core.employees.create_employee("cashier", "Кассир Тестовый", Role.cashier, PASSWORD)
-    await stack.core.employees.create_employee(
-        "director", "Директор Тестовый", Role.director, PASSWORD
-    )
+    await stack.core.staff.create_employee("cashier", "Кассир Тестовый", Role.cashier, PASSWORD)
+    await stack.core.staff.create_employee("director", "Директор Тестовый", Role.director, PASSWORD)
     voice = speak_to_wav(SENTENCE, tmp_path / "voice.wav")
     spoken_seconds = summarise_wav(voice).seconds
     # The controller writes the masking table within its refresh; the phone dials by code.
@@ -84,7 +84,7 @@ async def test_a_spoken_sentence_is_stored_encrypted_transcribed_flagged_and_fou
         lambda: stack.rows(TranscriptionJob, linkedid=call.linkedid), timeout=20
     )
     assert jobs[0].status == "queued"
-    view = await stack.core.conversations.call_view(call.id)
+    view = await stack.core.conversation_search.call_view(call.id)
     assert view is not None and {f.part for f in view.files} == {"mix", "client", "employee"}
     for stored in view.files:
         assert not _head(stored.path).startswith(b"RIFF")
@@ -101,7 +101,7 @@ async def test_a_spoken_sentence_is_stored_encrypted_transcribed_flagged_and_fou
     )
     worker = build_worker(settings, stack.core)
     assert await worker.run_one()
-    view = await stack.core.conversations.call_view(call.id)
+    view = await stack.core.conversation_search.call_view(call.id)
     assert view is not None and view.transcript is not None
     employee_words = " ".join(s.text for s in view.segments if s.speaker == "employee").lower()
     for word in ("lawyer", "personal", "number"):
@@ -110,7 +110,7 @@ async def test_a_spoken_sentence_is_stored_encrypted_transcribed_flagged_and_fou
     assert "personal" not in client_words  # the client's channel had the carrier's tones
     assert view.transcript.employee_talk_ms > 2000
     assert [(f.kind, f.speaker) for f in view.flags] == [("poaching", "employee")]
-    hits = await stack.core.conversations.search("Personal NUMBER")
+    hits = await stack.core.conversation_search.search("Personal NUMBER")
     assert [hit.call.id for hit in hits] == [call.id]
 
     lawyer = await stack.browser("baresip-lawyer")

@@ -20,11 +20,13 @@ from playwright.async_api import (
 )
 from sqlalchemy.engine import make_url
 
-from crm.crypto import KeyRing
-from crm.models import Client, Employee
-from crm.roles import Role
+from crm.clients.models import Client
+from crm.core.crypto import KeyRing
+from crm.core.roles import Role
+from crm.staff.models import Employee
+from lexcrm.services import Services, open_services
 from lexcrm.settings import Settings
-from lexcrm.wiring import Core, open_core, serve_web
+from lexcrm.wiring import serve_web
 from tests.support.canaries import canaries_in
 
 # The web tests' session fixture (a database migrated once), lent to these tests: pytest
@@ -163,11 +165,9 @@ async def firm_template(
     settings = Settings(data_dir=folder, key_file=folder / "lexcrm.keys")
     KeyRing.create_file(settings.key_file)
     shutil.copyfile(web_migrated_template, database_file(settings))
-    async with open_core(settings, migrate=False) as core:
+    async with open_services(settings, migrate=False) as core:
         (first_role, first_name), *others = STAFF_NAMES.items()
-        first = await core.employees.create_employee(
-            first_role.value, first_name, first_role, PASSWORD
-        )
+        first = await core.staff.create_employee(first_role.value, first_name, first_role, PASSWORD)
         staff = {first_role: first}
         # Everyone shares the password, so they share its hash: each argon2 hash more would
         # cost half a second of CPU on a busy machine.
@@ -198,25 +198,25 @@ async def firm_template(
 
 
 @pytest.fixture
-async def core(settings: Settings, firm_template: FirmTemplate) -> AsyncIterator[Core]:
+async def core(settings: Settings, firm_template: FirmTemplate) -> AsyncIterator[Services]:
     """The process's real CRM core, on this test's own copy of the firm's database."""
     database = database_file(settings)
     database.parent.mkdir(parents=True)
     shutil.copyfile(firm_template.database, database)
     settings.key_file.parent.mkdir(mode=0o700, parents=True)
     shutil.copy(firm_template.key_file, settings.key_file)  # with its mode: 0600, or not loaded
-    async with open_core(settings, migrate=False) as opened:
+    async with open_services(settings, migrate=False) as opened:
         yield opened
 
 
 @pytest.fixture
-def firm(firm_template: FirmTemplate, core: Core) -> Firm:
+def firm(firm_template: FirmTemplate, core: Services) -> Firm:
     """The test data as it stands in this test's database (`core`)."""
     return firm_template.firm
 
 
 @pytest.fixture
-async def base_url(settings: Settings, core: Core) -> AsyncIterator[str]:
+async def base_url(settings: Settings, core: Services) -> AsyncIterator[str]:
     """The web interface served the way `lexcrm run` serves it, on a free loopback port."""
     async with serve_web(settings, core) as url:
         yield url

@@ -6,10 +6,10 @@ from datetime import date, datetime, timedelta
 
 from playwright.async_api import Locator, Page
 
-from crm.formatting import FIRM_TIMEZONE
-from crm.models import Employee
-from crm.roles import Role
-from lexcrm.wiring import Core
+from crm.core.formatting import FIRM_TIMEZONE
+from crm.core.roles import Role
+from crm.staff.models import Employee
+from lexcrm.services import Services
 from tests.browser.conftest import Firm, Tab, text_of
 from web.auth import SESSION_COOKIE
 
@@ -27,7 +27,7 @@ def tomorrow() -> date:
     return firm_today() + timedelta(days=1)
 
 
-async def log_in_as(tab: Tab, core: Core, firm: Firm, role: Role) -> Employee:
+async def log_in_as(tab: Tab, core: Services, firm: Firm, role: Role) -> Employee:
     """The employee of this job is logged in and sees their start page.
 
     The session is opened as the login form opens it (test_login.py tests the form): that

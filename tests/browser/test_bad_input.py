@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from crm.roles import Role
-from lexcrm.wiring import Core
+from crm.core.roles import Role
+from lexcrm.services import Services
 from tests.browser.conftest import Firm, Tab
 from tests.browser.steps import (
     figure,
@@ -19,7 +19,9 @@ from tests.browser.steps import (
 HUGE_NOTE = ("Клиент рассказал подробно о разделе имущества. " * 250)[:10_000]
 
 
-async def test_impossible_visit_date_and_time_are_refused(tab: Tab, firm: Firm, core: Core) -> None:
+async def test_impossible_visit_date_and_time_are_refused(
+    tab: Tab, firm: Firm, core: Services
+) -> None:
     page = tab.page
     await log_in_as(tab, core, firm, Role.reception)
     card = f"/clients/{firm.client.id}"
@@ -41,7 +43,7 @@ async def test_impossible_visit_date_and_time_are_refused(tab: Tab, firm: Firm, 
 
 
 async def test_a_note_over_the_limit_is_refused_by_the_server(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     page = tab.page
     await log_in_as(tab, core, firm, Role.reception)
@@ -59,7 +61,7 @@ async def test_a_note_over_the_limit_is_refused_by_the_server(
 
 
 async def test_a_pasted_note_over_the_limit_gets_a_message_not_a_cut(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     page = tab.page
     await log_in_as(tab, core, firm, Role.reception)
@@ -71,7 +73,7 @@ async def test_a_pasted_note_over_the_limit_gets_a_message_not_a_cut(
     assert "5000" in await shown_error(page)
 
 
-async def test_bad_sums_at_the_cash_desk_are_refused(tab: Tab, firm: Firm, core: Core) -> None:
+async def test_bad_sums_at_the_cash_desk_are_refused(tab: Tab, firm: Firm, core: Services) -> None:
     lawyer = firm.staff[Role.lawyer]
     senior = await core.staff.add_lawyer_class("Старший", "30")
     await core.staff.update_employee(

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from playwright.async_api import Locator, Page
 
-from crm.formatting import FIRM_TIMEZONE
-from crm.roles import Role
-from lexcrm.wiring import Core
+from crm.core.formatting import FIRM_TIMEZONE
+from crm.core.roles import Role
+from lexcrm.services import Services
 from tests.browser.conftest import Firm, Tab, text_of
 from tests.browser.test_login import log_in
 
@@ -135,7 +135,7 @@ async def test_bad_contract_input_is_refused_on_the_form_and_html_stays_text(
 
 
 async def test_cashier_takes_a_payment_and_the_plan_line_is_paid(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     lawyer = firm.staff[Role.lawyer]
     contract = await core.contracts.add_contract(

@@ -5,18 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from crm.models import Employee
-from crm.roles import Role
-from lexcrm.wiring import Core
+from crm.core.roles import Role
+from crm.staff.models import Employee
+from lexcrm.services import Services
 from tests.browser.conftest import Firm, Tab, text_of
-from tests.browser.steps import (
-    firm_now,
-    heading,
-    log_in_as,
-    open_section,
-    row_texts,
-    table_cells,
-)
+from tests.browser.steps import firm_now, heading, log_in_as, open_section, row_texts, table_cells
 
 
 @dataclass(frozen=True)
@@ -42,7 +35,7 @@ FILTERED_TABS = (
 )
 
 
-async def colleague(core: Core, login: str, full_name: str, role: Role) -> Employee:
+async def colleague(core: Services, login: str, full_name: str, role: Role) -> Employee:
     """A second lawyer or representative, who never logs in here: written without a password
     hash of their own, since argon2 costs half a second of CPU on a busy machine."""
     async with core.sessionmaker() as session:
@@ -54,7 +47,7 @@ async def colleague(core: Core, login: str, full_name: str, role: Role) -> Emplo
     return employee
 
 
-async def two_lawyers_work(core: Core, firm: Firm) -> tuple[Employee, Employee]:
+async def two_lawyers_work(core: Services, firm: Firm) -> tuple[Employee, Employee]:
     """Each of two lawyers has a client with a visit today, a contract with a payment and a
     plan line, and a hearing tomorrow with a representative of their own."""
     first, cashier = firm.staff[Role.lawyer], firm.staff[Role.cashier]
@@ -87,7 +80,7 @@ async def two_lawyers_work(core: Core, firm: Firm) -> tuple[Employee, Employee]:
             contract.id, due_on=now.date(), amount="20 000", by_employee_id=lawyer.id
         )
         await core.finance.receive_payment(contract.id, amount="20 000", cashier_id=cashier.id)
-        await core.hearings.schedule(
+        await core.courts.schedule(
             contract.id,
             court="Куйбышевский районный суд",
             case_number=f"2-{number[-2:]}/2026",
@@ -99,7 +92,7 @@ async def two_lawyers_work(core: Core, firm: Firm) -> tuple[Employee, Employee]:
 
 
 async def test_every_tab_of_the_director_opens_with_a_heading(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     page = tab.page
     await log_in_as(tab, core, firm, Role.director)
@@ -120,7 +113,7 @@ async def test_every_tab_of_the_director_opens_with_a_heading(
 
 
 async def test_the_director_narrows_each_list_to_one_employee(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     first, second = await two_lawyers_work(core, firm)
     representative = firm.staff[Role.court_representative].full_name
@@ -155,7 +148,7 @@ async def test_the_director_narrows_each_list_to_one_employee(
 
 
 async def test_the_director_sees_the_flow_in_the_sales_funnel(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     # The flow the workspace tests click through, done here by the same services: the
     # client is booked, comes, concludes a contract and pays; the lead only called.

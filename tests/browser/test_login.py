@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.async_api import Response
 
-from crm.roles import Role
+from crm.core.roles import Role
 from tests.browser.conftest import PASSWORD, Firm, Tab, text_of
 from web.auth import SESSION_COOKIE
 

@@ -17,23 +17,19 @@ import pytest
 from playwright.async_api import Page, WebSocket, expect
 from sqlalchemy import select
 
-from crm.events import CallEnded, Disposition
-from crm.formatting import format_datetime
-from crm.models import (
-    Call,
-    ClickToCallRequest,
-    Client,
-    Employee,
-    JournalEntry,
-    JournalOutcome,
-    Reminder,
-    ReminderStatus,
-    utc_now,
-)
-from crm.roles import Role
+from crm.calls.events import CallEnded, Disposition
+from crm.calls.models import Call, ClickToCallRequest
+from crm.clients.models import Client
+from crm.core.clock import utc_now
+from crm.core.formatting import format_datetime
+from crm.core.roles import Role
+from crm.journal.models import JournalEntry, JournalOutcome
+from crm.reminders.models import Reminder, ReminderStatus
+from crm.staff.models import Employee
 from lexcrm.asterisk_runtime import AsteriskRuntime
+from lexcrm.services import Services, open_services
 from lexcrm.settings import Settings
-from lexcrm.wiring import Core, build_controller, open_core, run_controller, serve_web
+from lexcrm.wiring import build_controller, run_controller, serve_web
 from tests.asterisk.test_inbound_masking import assert_no_digits_of
 from tests.asterisk.test_outbound import carrier_calls
 from tests.browser.conftest import CANARIES, PASSWORD, Tab, database_file, text_of
@@ -70,7 +66,7 @@ class ReminderFirm:
     """The CRM next to the session's Asterisk: a lawyer with a desk phone, a client, a reminder."""
 
     settings: Settings
-    core: Core
+    core: Services
     url: str
     lawyer: Employee
     client: Client
@@ -97,8 +93,8 @@ async def reminder_firm(
     database = database_file(settings)
     database.parent.mkdir(parents=True)
     shutil.copyfile(web_migrated_template, database)
-    async with open_core(settings, migrate=False) as core:
-        lawyer = await core.employees.create_employee(
+    async with open_services(settings, migrate=False) as core:
+        lawyer = await core.staff.create_employee(
             "lawyer", "Петрова Мария Викторовна", Role.lawyer, PASSWORD, LAWYER_PHONE.extension
         )
         client = await core.clients.add_client(CLIENT_NAME, [CLIENT_NUMBER], lawyer_id=lawyer.id)

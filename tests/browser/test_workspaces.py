@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from crm.formatting import FIRM_TIMEZONE
-from crm.models import Contract
-from crm.roles import Role
-from lexcrm.wiring import Core
+from crm.contracts.models import Contract
+from crm.core.formatting import FIRM_TIMEZONE
+from crm.core.roles import Role
+from lexcrm.services import Services
 from tests.browser.conftest import WALK_IN_PHONE, Firm, Tab, TabOpener, text_of
 from tests.browser.steps import (
     figure,
@@ -27,7 +27,7 @@ from tests.browser.test_login import log_in
 
 
 async def booked_today(
-    core: Core, firm: Firm, client_id: int, *, lawyer_id: int | None
+    core: Services, firm: Firm, client_id: int, *, lawyer_id: int | None
 ) -> datetime:
     """The operator booked this client for now: a visit of today, whatever the hour."""
     at = firm_now()
@@ -37,7 +37,7 @@ async def booked_today(
     return at
 
 
-async def signed_contract(core: Core, firm: Firm, number: str = "Д-2026/40") -> Contract:
+async def signed_contract(core: Services, firm: Firm, number: str = "Д-2026/40") -> Contract:
     return await core.contracts.add_contract(
         client_id=firm.client.id,
         lawyer_id=firm.staff[Role.lawyer].id,
@@ -48,7 +48,7 @@ async def signed_contract(core: Core, firm: Firm, number: str = "Д-2026/40") ->
 
 
 async def test_operator_books_a_visit_and_finds_it_in_the_visits_tab(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     page = tab.page
     operator = await log_in_as(tab, core, firm, Role.operator)
@@ -91,7 +91,7 @@ async def test_operator_books_a_visit_and_finds_it_in_the_visits_tab(
 
 
 async def test_this_week_on_the_visits_tab_lists_the_rest_of_the_week(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     today = firm_today()
     sunday = today + timedelta(days=6 - today.weekday())
@@ -115,7 +115,7 @@ async def test_this_week_on_the_visits_tab_lists_the_rest_of_the_week(
 
 
 async def test_reception_checks_a_booked_client_in_with_a_lawyer(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     await booked_today(core, firm, firm.lead.id, lawyer_id=None)
     page = tab.page
@@ -150,7 +150,7 @@ async def test_reception_checks_a_booked_client_in_with_a_lawyer(
 
 
 async def test_reception_registers_a_walk_in_client_without_showing_the_number(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     page = tab.page
     await log_in_as(tab, core, firm, Role.reception)
@@ -174,7 +174,7 @@ async def test_reception_registers_a_walk_in_client_without_showing_the_number(
 
 
 async def test_reception_marks_a_walk_in_arrived_on_the_card(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     page = tab.page
     await log_in_as(tab, core, firm, Role.reception)
@@ -189,7 +189,7 @@ async def test_reception_marks_a_walk_in_arrived_on_the_card(
 
 
 async def test_lawyer_meets_todays_clients_notes_and_closes_their_visits(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     lawyer, reception = firm.staff[Role.lawyer], firm.staff[Role.reception]
     at = await booked_today(core, firm, firm.client.id, lawyer_id=lawyer.id)
@@ -239,7 +239,7 @@ async def test_lawyer_meets_todays_clients_notes_and_closes_their_visits(
 
 
 async def test_cashier_takes_a_payment_records_an_expense_and_pays_the_lawyer(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     lawyer = firm.staff[Role.lawyer]
     senior = await core.staff.add_lawyer_class("Старший", "30")
@@ -303,12 +303,12 @@ async def test_cashier_takes_a_payment_records_an_expense_and_pays_the_lawyer(
 
 
 async def test_court_representative_schedules_a_hearing_and_records_a_result(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     representative = firm.staff[Role.court_representative]
     contract = await signed_contract(core, firm)
     past = firm_now() - timedelta(days=1)
-    await core.hearings.schedule(
+    await core.courts.schedule(
         contract.id,
         court="Приморский районный суд",
         case_number="2-1187/2026",
@@ -364,7 +364,7 @@ async def test_court_representative_schedules_a_hearing_and_records_a_result(
 
 
 async def test_court_representative_schedules_the_first_hearing_of_a_contract(
-    tab: Tab, firm: Firm, core: Core
+    tab: Tab, firm: Firm, core: Services
 ) -> None:
     contract = await signed_contract(core, firm)
     page = tab.page
@@ -375,7 +375,7 @@ async def test_court_representative_schedules_the_first_hearing_of_a_contract(
 
 
 async def test_administrator_sets_up_staff_and_switches_an_employee_off(
-    open_tab: TabOpener, firm: Firm, core: Core
+    open_tab: TabOpener, firm: Firm, core: Services
 ) -> None:
     operator_tab = await open_tab()
     await log_in_as(operator_tab, core, firm, Role.operator)

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from crm.calls import LEAD_NAME
-from crm.crypto import KeyRing
-from crm.db import upgrade_database_async
-from crm.phones import normalise_phone
-from crm.roles import Role
+from crm.calls.services import LEAD_NAME
+from crm.core.crypto import KeyRing
+from crm.core.db import upgrade_database_async
+from crm.core.phones import normalise_phone
+from crm.core.roles import Role
 from lexcrm.demo_data import (
     DEMO_PASSWORD,
     FEMALE_NAMES,
@@ -33,8 +33,8 @@ from lexcrm.demo_data import (
     firm_evening,
     generate_firm,
 )
+from lexcrm.services import open_services
 from lexcrm.settings import Settings
-from lexcrm.wiring import open_core
 
 CLIENTS = 200
 SEED = 3
@@ -198,7 +198,7 @@ async def test_every_phone_decrypts_to_a_russian_mobile_found_by_its_number(
     generated: tuple[Settings, str, str],
 ) -> None:
     settings, _out, _err = generated
-    async with open_core(settings, migrate=False) as core:
+    async with open_services(settings, migrate=False) as core:
         numbers = await core.clients.all_phone_numbers()
         assert {client_id for client_id, _number in numbers} == set(range(1, CLIENTS + 1))
         for client_id, number in numbers:
@@ -217,7 +217,7 @@ async def test_the_same_seed_makes_the_same_firm(
     same = settings_in(tmp_path)
     KeyRing.create_file(same.key_file)  # other keys: only the plaintext can repeat
     await upgrade_database_async(same.database)
-    async with open_core(same, migrate=False) as core:
+    async with open_services(same, migrate=False) as core:
         plan = FirmPlan(clients=CLIENTS, seed=SEED, now=firm_evening(TODAY))
         await generate_firm(core, plan, progress_stream=io.StringIO())
     assert await fingerprint(same) == await fingerprint(settings)
@@ -225,7 +225,7 @@ async def test_the_same_seed_makes_the_same_firm(
 
 async def fingerprint(settings: Settings) -> list[object]:
     """Everything that should repeat; ciphertexts differ (fresh keys, random nonces)."""
-    async with open_core(settings, migrate=False) as core:
+    async with open_services(settings, migrate=False) as core:
         numbers = sorted(await core.clients.all_phone_numbers())
     return [
         numbers,

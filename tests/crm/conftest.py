@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from crm.crypto import KeyRing, PersonalDataCipher
-from crm.db import create_engine, create_sessionmaker, upgrade_database
+from crm.core.crypto import KeyRing, PersonalDataCipher
+from crm.core.db import create_engine, create_sessionmaker, upgrade_database
 
 
 def sqlite_url(path: Path) -> str:

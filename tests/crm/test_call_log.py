@@ -9,11 +9,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.call_log import CallLogService, NoSuchCall
-from crm.errors import InvalidInput
-from crm.models import Call, CallDirection, Client, Employee, VisitOutcome
-from crm.roles import Role
-from crm.visits import VisitService
+from crm.calls.errors import NoSuchCall
+from crm.calls.log import CallLogService
+from crm.calls.models import Call, CallDirection
+from crm.clients.models import Client
+from crm.core.errors import InvalidInput
+from crm.core.roles import Role
+from crm.staff.models import Employee
+from crm.visits.models import VisitOutcome
+from crm.visits.services import VisitService
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 # 23:30 UTC is already 02:30 of the next day in Moscow, where the call centre works.

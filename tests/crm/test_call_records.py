@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.calls import CallService
-from crm.crypto import KeyRing, PersonalDataCipher
-from crm.events import CallDirectionKind, Disposition
-from crm.masking import AsteriskMaskingSecrets
-from crm.models import Call, CallbackStatus, CallbackTask
-from crm.services import ClientService
+from crm.calls.events import CallDirectionKind, Disposition
+from crm.calls.masking_secrets import AsteriskMaskingSecrets
+from crm.calls.models import Call, CallbackStatus, CallbackTask
+from crm.calls.services import CallService
+from crm.clients.services import ClientService
+from crm.core.crypto import KeyRing, PersonalDataCipher
 
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

@@ -8,17 +8,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.crypto import PersonalDataCipher
-from crm.errors import (
-    CiphertextInvalid,
-    InvalidInput,
-    InvalidPhoneNumber,
-    NoSuchClient,
-    NoSuchEmployee,
-)
-from crm.models import Client, ClientPhone, ClientStatus
-from crm.roles import Role
-from crm.services import ClientService, EmployeeService, short_name_of
+from crm.clients.errors import NoSuchClient
+from crm.clients.models import Client, ClientPhone, ClientStatus
+from crm.clients.services import ClientService, short_name_of
+from crm.core.crypto import PersonalDataCipher
+from crm.core.errors import CiphertextInvalid, InvalidInput, InvalidPhoneNumber
+from crm.core.roles import Role
+from crm.staff.errors import NoSuchEmployee
+from crm.staff.services import StaffService
 
 
 @pytest.fixture
@@ -110,7 +107,7 @@ async def test_unknown_lawyer_writes_nothing(
 async def test_client_with_a_lawyer(
     clients: ClientService, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    lawyer = await EmployeeService(sessionmaker).create_employee(
+    lawyer = await StaffService(sessionmaker).create_employee(
         "lawyer", "Юристов Юрий", Role.lawyer, "long enough password"
     )
     client = await clients.add_client("Иванов Иван", [], lawyer_id=lawyer.id)

@@ -8,11 +8,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.contracts import ContractNumberTaken, ContractService
-from crm.errors import InvalidInput
-from crm.formatting import parse_money
-from crm.models import Client, ClientStatus, Contract, ContractKind, Employee
-from crm.roles import Role
+from crm.clients.models import Client, ClientStatus
+from crm.contracts.errors import ContractNumberTaken
+from crm.contracts.models import Contract, ContractKind
+from crm.contracts.services import ContractService
+from crm.core.errors import InvalidInput
+from crm.core.formatting import parse_money
+from crm.core.roles import Role
+from crm.staff.models import Employee
 
 
 @pytest.mark.parametrize(

@@ -9,18 +9,20 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.errors import InvalidInput, LoginTaken, NoSuchEmployee, SipExtensionTaken, WeakPassword
-from crm.models import Employee
-from crm.passwords import hash_password, needs_rehash, verify_password
-from crm.roles import Role
-from crm.services import EmployeeService, WebSessionService
+from crm.auth.services import WebSessionService
+from crm.core.errors import InvalidInput
+from crm.core.roles import Role
+from crm.staff.errors import LoginTaken, NoSuchEmployee, SipExtensionTaken, WeakPassword
+from crm.staff.models import Employee
+from crm.staff.passwords import hash_password, needs_rehash, verify_password
+from crm.staff.services import StaffService
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def employees(sessionmaker: async_sessionmaker[AsyncSession]) -> EmployeeService:
-    return EmployeeService(sessionmaker)
+def employees(sessionmaker: async_sessionmaker[AsyncSession]) -> StaffService:
+    return StaffService(sessionmaker)
 
 
 async def _employee_count(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
@@ -29,7 +31,7 @@ async def _employee_count(sessionmaker: async_sessionmaker[AsyncSession]) -> int
 
 
 async def test_create_employee_stores_a_hash_not_the_password(
-    employees: EmployeeService, sessionmaker: async_sessionmaker[AsyncSession]
+    employees: StaffService, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     created = await employees.create_employee(
         "  Ivanova ", "Иванова  Мария Петровна", Role.lawyer, PASSWORD, sip_extension="1001"
@@ -47,14 +49,14 @@ async def test_create_employee_stores_a_hash_not_the_password(
     assert stored.password_hash.startswith("$argon2id$")
 
 
-async def test_login_is_taken_whatever_its_case(employees: EmployeeService) -> None:
+async def test_login_is_taken_whatever_its_case(employees: StaffService) -> None:
     await employees.create_employee("petrov", "Петров П. П.", Role.operator, PASSWORD)
     with pytest.raises(LoginTaken) as caught:
         await employees.create_employee("Petrov", "Другой Петров", Role.cashier, PASSWORD)
     assert caught.value.http_status == 409
 
 
-async def test_sip_extension_is_taken(employees: EmployeeService) -> None:
+async def test_sip_extension_is_taken(employees: StaffService) -> None:
     await employees.create_employee("a.one", "Один", Role.operator, PASSWORD, sip_extension="1001")
     with pytest.raises(SipExtensionTaken):
         await employees.create_employee("a.two", "Два", Role.operator, PASSWORD, "1001")
@@ -65,7 +67,7 @@ async def test_sip_extension_is_taken(employees: EmployeeService) -> None:
 
 @pytest.mark.parametrize("login", ["", "a", "иванов", "ivan ov", "ivan@firm", "x" * 65])
 async def test_bad_login_is_refused(
-    employees: EmployeeService, sessionmaker: async_sessionmaker[AsyncSession], login: str
+    employees: StaffService, sessionmaker: async_sessionmaker[AsyncSession], login: str
 ) -> None:
     with pytest.raises(InvalidInput):
         await employees.create_employee(login, "Иванов", Role.lawyer, PASSWORD)
@@ -73,13 +75,13 @@ async def test_bad_login_is_refused(
 
 
 @pytest.mark.parametrize("sip_extension", ["", "1", "10a1", "+79211234567"])
-async def test_bad_sip_extension_is_refused(employees: EmployeeService, sip_extension: str) -> None:
+async def test_bad_sip_extension_is_refused(employees: StaffService, sip_extension: str) -> None:
     with pytest.raises(InvalidInput):
         await employees.create_employee("ivanov", "Иванов", Role.lawyer, PASSWORD, sip_extension)
 
 
 async def test_short_password_is_refused(
-    employees: EmployeeService, sessionmaker: async_sessionmaker[AsyncSession]
+    employees: StaffService, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     with pytest.raises(WeakPassword) as caught:
         await employees.create_employee("ivanov", "Иванов", Role.lawyer, "123456789")
@@ -89,7 +91,7 @@ async def test_short_password_is_refused(
     await employees.create_employee("ivanov", "Иванов", Role.lawyer, "1234567890")
 
 
-async def test_authenticate(employees: EmployeeService) -> None:
+async def test_authenticate(employees: StaffService) -> None:
     created = await employees.create_employee("ivanov", "Иванов", Role.lawyer, PASSWORD)
     signed_in = await employees.authenticate("IVANOV", PASSWORD)
     assert signed_in is not None
@@ -99,7 +101,7 @@ async def test_authenticate(employees: EmployeeService) -> None:
     assert await employees.authenticate("nobody", PASSWORD) is None
 
 
-async def test_deactivated_employee_cannot_sign_in(employees: EmployeeService) -> None:
+async def test_deactivated_employee_cannot_sign_in(employees: StaffService) -> None:
     created = await employees.create_employee("ivanov", "Иванов", Role.lawyer, PASSWORD)
     await employees.deactivate(created.id)
     assert await employees.authenticate("ivanov", PASSWORD) is None
@@ -107,7 +109,7 @@ async def test_deactivated_employee_cannot_sign_in(employees: EmployeeService) -
 
 
 async def test_deactivate_ends_every_session_of_that_employee_only(
-    employees: EmployeeService, sessionmaker: async_sessionmaker[AsyncSession]
+    employees: StaffService, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     sessions = WebSessionService(sessionmaker)
     leaving = await employees.create_employee("leaving", "Уходящий", Role.lawyer, PASSWORD)
@@ -124,12 +126,12 @@ async def test_deactivate_ends_every_session_of_that_employee_only(
     assert await sessions.resolve(staying_token, idle_minutes=60) is not None
 
 
-async def test_deactivate_unknown_employee(employees: EmployeeService) -> None:
+async def test_deactivate_unknown_employee(employees: StaffService) -> None:
     with pytest.raises(NoSuchEmployee):
         await employees.deactivate(4242)
 
 
-async def test_count_administrators_counts_active_ones(employees: EmployeeService) -> None:
+async def test_count_administrators_counts_active_ones(employees: StaffService) -> None:
     assert await employees.count_administrators() == 0
     first = await employees.create_employee("admin1", "Админ", Role.administrator, PASSWORD)
     await employees.create_employee("admin2", "Админ Два", Role.administrator, PASSWORD)
@@ -152,7 +154,7 @@ def test_password_helpers() -> None:
 
 
 async def test_sign_in_upgrades_an_old_weak_hash(
-    employees: EmployeeService, sessionmaker: async_sessionmaker[AsyncSession]
+    employees: StaffService, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     created = await employees.create_employee("ivanov", "Иванов", Role.lawyer, PASSWORD)
     old_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)

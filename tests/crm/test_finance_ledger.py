@@ -12,22 +12,16 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.contracts import ContractService
-from crm.errors import InvalidInput
-from crm.finance import FinanceService, NoSuchContract, PlanStatus
-from crm.models import (
-    Accrual,
-    Client,
-    Contract,
-    Employee,
-    Expense,
-    LawyerClass,
-    Payment,
-    Payout,
-    PlannedPayment,
-)
-from crm.roles import Role
-from crm.staff import StaffService
+from crm.clients.models import Client
+from crm.contracts.errors import NoSuchContract
+from crm.contracts.models import Contract
+from crm.contracts.services import ContractService
+from crm.core.errors import InvalidInput
+from crm.core.roles import Role
+from crm.finance.models import Accrual, Expense, Payment, Payout, PlannedPayment
+from crm.finance.services import FinanceService, PlanStatus
+from crm.staff.models import Employee, LawyerClass
+from crm.staff.services import StaffService
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 27)

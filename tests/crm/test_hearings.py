@@ -9,12 +9,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.contracts import ContractService
-from crm.courts import HearingService, NoSuchHearing
-from crm.errors import InvalidInput
-from crm.formatting import search_key
-from crm.models import Client, Contract, Employee, Hearing
-from crm.roles import Role
+from crm.clients.models import Client
+from crm.contracts.models import Contract
+from crm.contracts.services import ContractService
+from crm.core.errors import InvalidInput
+from crm.core.formatting import search_key
+from crm.core.roles import Role
+from crm.courts.errors import NoSuchHearing
+from crm.courts.models import Hearing
+from crm.courts.services import CourtService
+from crm.staff.models import Employee
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 # 23:30 UTC is already 02:30 of the next day in Moscow, where the courts sit.
@@ -31,8 +35,8 @@ class Firm:
 
 
 @pytest.fixture
-def hearings(sessionmaker: async_sessionmaker[AsyncSession]) -> HearingService:
-    return HearingService(sessionmaker, now=lambda: NOW)
+def hearings(sessionmaker: async_sessionmaker[AsyncSession]) -> CourtService:
+    return CourtService(sessionmaker, now=lambda: NOW)
 
 
 async def _employee(
@@ -84,7 +88,7 @@ async def _snapshot(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str,
 
 
 async def _schedule(
-    hearings: HearingService, firm: Firm, *, starts_at: datetime = NOW, **changes: Any
+    hearings: CourtService, firm: Firm, *, starts_at: datetime = NOW, **changes: Any
 ) -> Hearing:
     values: dict[str, Any] = {
         "court": "Куйбышевский районный суд",
@@ -97,7 +101,7 @@ async def _schedule(
 
 
 async def test_schedule_and_record_the_result(
-    sessionmaker: async_sessionmaker[AsyncSession], hearings: HearingService, firm: Firm
+    sessionmaker: async_sessionmaker[AsyncSession], hearings: CourtService, firm: Firm
 ) -> None:
     hearing = await _schedule(
         hearings,
@@ -112,7 +116,7 @@ async def test_schedule_and_record_the_result(
     assert await hearings.represents(firm.defender, firm.client)
     assert not await hearings.represents(firm.lawyer, firm.client)
 
-    after = HearingService(sessionmaker, now=lambda: NOW + timedelta(days=3, hours=2))
+    after = CourtService(sessionmaker, now=lambda: NOW + timedelta(days=3, hours=2))
     text = "Отложено на 15.12.\r\nИстец не явился.   \n" + HTML
     recorded = await after.record_result(hearing.id, text)
     assert recorded.result == "Отложено на 15.12.\nИстец не явился.\n" + HTML
@@ -125,7 +129,7 @@ async def test_schedule_and_record_the_result(
 
 
 async def test_a_hearing_late_in_the_utc_evening_is_on_the_next_moscow_day(
-    sessionmaker: async_sessionmaker[AsyncSession], hearings: HearingService, firm: Firm
+    sessionmaker: async_sessionmaker[AsyncSession], hearings: CourtService, firm: Firm
 ) -> None:
     other_defender = await _employee(sessionmaker, "other", Role.court_representative)
     other_client, other_contract = await _contract(sessionmaker, firm.lawyer, "Петров", "Д-2")
@@ -167,7 +171,7 @@ async def test_a_hearing_late_in_the_utc_evening_is_on_the_next_moscow_day(
 
 
 async def test_contracts_by_representative_and_client_name(
-    sessionmaker: async_sessionmaker[AsyncSession], hearings: HearingService, firm: Firm
+    sessionmaker: async_sessionmaker[AsyncSession], hearings: CourtService, firm: Firm
 ) -> None:
     _, other_contract = await _contract(sessionmaker, firm.lawyer, "Петров Пётр", "Д-2")
     await _schedule(hearings, firm)
@@ -216,7 +220,7 @@ async def test_contracts_by_representative_and_client_name(
 )
 async def test_a_bad_hearing_changes_nothing(
     sessionmaker: async_sessionmaker[AsyncSession],
-    hearings: HearingService,
+    hearings: CourtService,
     firm: Firm,
     change: dict[str, Any],
     message: str,
@@ -231,14 +235,14 @@ async def test_a_bad_hearing_changes_nothing(
     assert await _snapshot(sessionmaker) == before
 
 
-async def test_court_name_keeps_markup_as_text(hearings: HearingService, firm: Firm) -> None:
+async def test_court_name_keeps_markup_as_text(hearings: CourtService, firm: Firm) -> None:
     hearing = await _schedule(hearings, firm, court=HTML)
     stored = await hearings.get(hearing.id)
     assert stored is not None and stored.court == HTML
 
 
 async def test_a_hearing_under_a_contract_that_does_not_exist(
-    sessionmaker: async_sessionmaker[AsyncSession], hearings: HearingService, firm: Firm
+    sessionmaker: async_sessionmaker[AsyncSession], hearings: CourtService, firm: Firm
 ) -> None:
     before = await _snapshot(sessionmaker)
     with pytest.raises(InvalidInput, match="Договор не найден"):
@@ -264,7 +268,7 @@ async def test_a_hearing_under_a_contract_that_does_not_exist(
 )
 async def test_a_bad_result_changes_nothing(
     sessionmaker: async_sessionmaker[AsyncSession],
-    hearings: HearingService,
+    hearings: CourtService,
     firm: Firm,
     text: str,
     message: str,
@@ -277,7 +281,7 @@ async def test_a_bad_result_changes_nothing(
 
 
 async def test_no_result_before_the_hearing_nor_for_an_unknown_one(
-    sessionmaker: async_sessionmaker[AsyncSession], hearings: HearingService, firm: Firm
+    sessionmaker: async_sessionmaker[AsyncSession], hearings: CourtService, firm: Firm
 ) -> None:
     hearing = await _schedule(hearings, firm, starts_at=NOW + timedelta(minutes=1))
     before = await _snapshot(sessionmaker)

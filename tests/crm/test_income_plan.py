@@ -8,11 +8,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.contracts import ContractService
-from crm.errors import InvalidInput
-from crm.finance import FinanceService, NoSuchContract, PlanStatus
-from crm.models import Client, Employee, PlannedPayment
-from crm.roles import Role
+from crm.clients.models import Client
+from crm.contracts.errors import NoSuchContract
+from crm.contracts.services import ContractService
+from crm.core.errors import InvalidInput
+from crm.core.roles import Role
+from crm.finance.models import PlannedPayment
+from crm.finance.services import FinanceService, PlanStatus
+from crm.staff.models import Employee
 
 TODAY = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 

@@ -13,8 +13,8 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm.conversations import is_search_index_table
-from crm.db import alembic_config, create_engine, upgrade_database, upgrade_database_async
+from crm.conversations.transcription import is_search_index_table
+from crm.core.db import alembic_config, create_engine, upgrade_database, upgrade_database_async
 from crm.models import Base
 
 

@@ -9,11 +9,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.contracts import ContractService
-from crm.errors import InvalidInput, NoSuchClient
-from crm.models import Client, Employee, Note
-from crm.notes import NoteService
-from crm.roles import Role
+from crm.clients.errors import NoSuchClient
+from crm.clients.models import Client
+from crm.contracts.services import ContractService
+from crm.core.errors import InvalidInput
+from crm.core.roles import Role
+from crm.notes.models import Note
+from crm.notes.services import NoteService
+from crm.staff.models import Employee
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 HTML = '<script>alert("x")</script><img src=x onerror=alert(1)> & «кавычки»'

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm.permissions import PERMISSIONS, Action, Scope, may, scope_of
-from crm.roles import Role
+from crm.core.permissions import PERMISSIONS, Action, Scope, may, scope_of
+from crm.core.roles import Role
 
 
 def test_every_role_has_an_entry_for_every_action() -> None:

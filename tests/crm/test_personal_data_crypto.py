@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm.crypto import KeyRing, PersonalDataCipher
-from crm.errors import CiphertextInvalid, KeyFileExists, KeyFileInvalid, KeyFileMissing
-from crm.phones import normalise_phone
+from crm.core.crypto import KeyRing, PersonalDataCipher
+from crm.core.errors import CiphertextInvalid, KeyFileExists, KeyFileInvalid, KeyFileMissing
+from crm.core.phones import normalise_phone
 
 WHERE = {"table": "client_phones", "column": "number_ciphertext", "row_id": "a" * 32}
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.crypto import PersonalDataCipher
-from crm.services import ClientService
+from crm.clients.services import ClientService
+from crm.core.crypto import PersonalDataCipher
 
 FORMS_OF_THE_NUMBER = ["9215554321", "79215554321", "89215554321", "555-43-21", "5554321"]
 # Stored in plain text on purpose: proves the bytes read below really hold the new rows.

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from crm.errors import InvalidPhoneNumber
-from crm.phones import normalise_phone
+from crm.core.errors import InvalidPhoneNumber
+from crm.core.phones import normalise_phone
 
 
 @pytest.mark.parametrize(

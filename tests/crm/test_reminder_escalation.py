@@ -6,18 +6,15 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.models import (
-    Call,
-    CallDirection,
-    Client,
-    Contract,
-    ContractKind,
-    ContractStatus,
-    Employee,
-    ReminderStatus,
-)
-from crm.reminders import ReminderRules, ReminderService, RetryStep
-from crm.roles import Role
+from crm.calls.models import Call, CallDirection
+from crm.clients.models import Client
+from crm.contracts.models import Contract, ContractKind, ContractStatus
+from crm.core.roles import Role
+from crm.reminders.models import ReminderStatus
+from crm.reminders.oversight import ReminderOversight
+from crm.reminders.rules import ReminderRules, RetryStep
+from crm.reminders.services import ReminderService
+from crm.staff.models import Employee
 
 
 async def test_after_the_last_rung_the_head_sees_the_client(
@@ -26,6 +23,7 @@ async def test_after_the_last_rung_the_head_sees_the_client(
     clock = [datetime(2026, 11, 24, 9, 0, tzinfo=UTC)]  # a Tuesday, 12:00 in Moscow
     rules = ReminderRules(retry_ladder=(RetryStep(delay=timedelta(hours=2)),))
     reminders = ReminderService(sessionmaker, rules, now=lambda: clock[0])
+    oversight = ReminderOversight(sessionmaker, now=lambda: clock[0])
     async with sessionmaker() as session:
         head = Employee(login="head", full_name="Глава", role=Role.lawyer, password_hash="x")
         session.add(head)
@@ -84,6 +82,6 @@ async def test_after_the_last_rung_the_head_sees_the_client(
         clock[0] += timedelta(hours=2)
 
     assert await reminders.due_for(lawyer_id) is None
-    escalated = await reminders.escalated_to(head_id)
+    escalated = await oversight.escalated_to(head_id)
     assert [(r.status, c.id) for r, c, _ in escalated] == [(ReminderStatus.escalated, client_id)]
-    assert await reminders.escalated_to(lawyer_id) == []
+    assert await oversight.escalated_to(lawyer_id) == []

@@ -14,32 +14,28 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.contracts import ContractService
-from crm.courts import HearingService
-from crm.errors import InvalidInput, NoSuchClient
-from crm.finance import FinanceService
-from crm.formatting import FIRM_TIMEZONE, search_key
-from crm.models import (
-    Call,
-    CallDirection,
-    Client,
-    Contract,
-    ContractStatus,
-    Employee,
-    Reminder,
-    ReminderKind,
-    ReminderStatus,
-)
-from crm.reminders import (
+from crm.calls.models import Call, CallDirection
+from crm.clients.errors import NoSuchClient
+from crm.clients.models import Client
+from crm.contracts.models import Contract, ContractStatus
+from crm.contracts.services import ContractService
+from crm.core.errors import InvalidInput
+from crm.core.formatting import FIRM_TIMEZONE, search_key
+from crm.core.roles import Role
+from crm.courts.services import CourtService
+from crm.finance.services import FinanceService
+from crm.reminders.models import Reminder, ReminderKind, ReminderStatus
+from crm.reminders.oversight import ReminderOversight
+from crm.reminders.rules import (
     ReminderRules,
-    ReminderService,
     RetryStep,
     parse_hours,
     parse_ladder,
     parse_topic_periods,
     parse_work_days,
 )
-from crm.roles import Role
+from crm.reminders.services import ReminderService
+from crm.staff.models import Employee
 
 MSK = FIRM_TIMEZONE
 RULES = ReminderRules()  # the defaults: 30 days, 20 s, 2h / next day / 3d, 9-19 Mon-Fri MSK
@@ -82,6 +78,11 @@ def clock() -> Clock:
 @pytest.fixture
 def reminders(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> ReminderService:
     return ReminderService(sessionmaker, RULES, now=clock)
+
+
+@pytest.fixture
+def oversight(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> ReminderOversight:
+    return ReminderOversight(sessionmaker, now=clock)
 
 
 async def _employee(
@@ -858,6 +859,7 @@ async def test_past_the_last_rung_every_reminder_the_call_settled_goes_to_the_he
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     reminders: ReminderService,
+    oversight: ReminderOversight,
     firm: Firm,
 ) -> None:
     clock.now = msk(11, 30, 10)
@@ -887,7 +889,7 @@ async def test_past_the_last_rung_every_reminder_the_call_settled_goes_to_the_he
     clock.now += timedelta(minutes=5)
     assert len(await reminders.settle(firm.lawyer)) == 2
     assert await _open(sessionmaker) == []
-    escalated = await reminders.escalated_to(firm.head)
+    escalated = await oversight.escalated_to(firm.head)
     assert sorted(r.reason for r, _, _ in escalated) == [
         "Клиент не ответил (Уточнить дату суда)",
         "Напомнить об оплате",
@@ -1275,7 +1277,7 @@ async def test_a_payment_already_paid_makes_no_reminder(
 async def _hearing(
     sessionmaker: async_sessionmaker[AsyncSession], firm: Firm, starts_at: datetime
 ) -> int:
-    hearing = await HearingService(sessionmaker, now=lambda: msk(11, 20)).schedule(
+    hearing = await CourtService(sessionmaker, now=lambda: msk(11, 20)).schedule(
         firm.contract,
         court="Куйбышевский районный суд",
         case_number=f"2-{next(_numbers)}/2026",
@@ -1468,6 +1470,7 @@ async def test_oversight_lists(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     reminders: ReminderService,
+    oversight: ReminderOversight,
     firm: Firm,
 ) -> None:
     assert await reminders.generate() == 1
@@ -1475,13 +1478,13 @@ async def test_oversight_lists(
     await _manual(reminders, firm, msk(11, 30, 11), employee=firm.other_lawyer)  # not yet
     overdue = {
         row.employee.id: (row.overdue, row.oldest_due_at)
-        for row in await reminders.overdue_by_employee()
+        for row in await oversight.overdue_by_employee()
     }
     assert overdue == {
         firm.lawyer: (1, msk(10, 31)),
         firm.other_lawyer: (1, msk(11, 30, 9)),
     }
-    (neglected,) = await reminders.neglected_clients()
+    (neglected,) = await oversight.neglected_clients()
     assert (neglected.client.id, neglected.lawyer.id, neglected.last_call_at) == (
         firm.client,
         firm.lawyer,
@@ -1500,9 +1503,9 @@ async def test_oversight_lists(
     )
     clock.now += timedelta(minutes=10)
     await reminders.settle(firm.lawyer)
-    ((reminder, client, employee, settled_by),) = await reminders.history(employee_id=firm.lawyer)
+    ((reminder, client, employee, settled_by),) = await oversight.history(employee_id=firm.lawyer)
     assert (client.id, employee.id) == (firm.client, firm.lawyer)
     assert settled_by is not None and settled_by.id == call
     assert reminder.status is ReminderStatus.done
-    assert await reminders.neglected_clients() == []
-    assert await reminders.history(employee_id=firm.other_lawyer) == []
+    assert await oversight.neglected_clients() == []
+    assert await oversight.history(employee_id=firm.other_lawyer) == []

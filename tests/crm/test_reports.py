@@ -9,34 +9,17 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.errors import InvalidInput
-from crm.models import (
-    Call,
-    CallDirection,
-    Client,
-    Contract,
-    ContractKind,
-    ContractStatus,
-    Employee,
-    Expense,
-    Payment,
-    PlannedPayment,
-    Visit,
-    VisitOutcome,
-)
-from crm.reports import (
-    FunnelCounts,
-    FunnelStage,
-    Grouping,
-    Period,
-    PeriodPreset,
-    ReportFilter,
-    ReportScope,
-    ReportService,
-    default_grouping,
-    preset_period,
-)
-from crm.roles import Role
+from crm.calls.models import Call, CallDirection
+from crm.clients.models import Client
+from crm.contracts.models import Contract, ContractKind, ContractStatus
+from crm.core.errors import InvalidInput
+from crm.core.roles import Role
+from crm.finance.models import Expense, Payment, PlannedPayment
+from crm.reports.periods import Grouping, Period, PeriodPreset, default_grouping, preset_period
+from crm.reports.rows import FunnelCounts, FunnelStage, ReportFilter, ReportScope
+from crm.reports.services import ReportService
+from crm.staff.models import Employee
+from crm.visits.models import Visit, VisitOutcome
 
 NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30))
 _ids = itertools.count(1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm.roles import Role
+from crm.core.roles import Role
 
 
 def test_every_role_has_its_russian_title() -> None:

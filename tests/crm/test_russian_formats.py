@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from crm.formatting import NARROW_NBSP, NBSP, format_date, format_money, search_key
+from crm.core.formatting import NARROW_NBSP, NBSP, format_date, format_money, search_key
 
 
 def test_dates_are_day_month_year_with_dots() -> None:

@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.errors import CrmError, InvalidInput, NoSuchEmployee, SipExtensionTaken
-from crm.models import Employee, LawyerClass
-from crm.roles import Role
-from crm.staff import StaffService, parse_percent
+from crm.core.errors import CrmError, InvalidInput
+from crm.core.roles import Role
+from crm.staff.errors import NoSuchEmployee, SipExtensionTaken
+from crm.staff.models import Employee, LawyerClass
+from crm.staff.services import StaffService, parse_percent
 
 HTML = '<script>alert("x")</script><b>Старший</b>'
 

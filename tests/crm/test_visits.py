@@ -9,22 +9,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.contracts import ContractService
-from crm.errors import InvalidInput, NoSuchClient
-from crm.firm_calendar import firm_day_bounds
-from crm.models import (
-    Call,
-    CallDirection,
-    Client,
-    ClientStatus,
-    Contract,
-    ContractStatus,
-    Employee,
-    Visit,
-    VisitOutcome,
-)
-from crm.roles import Role
-from crm.visits import NoSuchVisit, VisitService
+from crm.calls.models import Call, CallDirection
+from crm.clients.errors import NoSuchClient
+from crm.clients.models import Client, ClientStatus
+from crm.contracts.models import Contract, ContractStatus
+from crm.contracts.services import ContractService
+from crm.core.errors import InvalidInput
+from crm.core.firm_calendar import firm_day_bounds
+from crm.core.roles import Role
+from crm.staff.models import Employee
+from crm.visits.errors import NoSuchVisit
+from crm.visits.models import Visit, VisitOutcome
+from crm.visits.services import VisitService
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
 # 23:30 UTC is already 02:30 of the next day in Moscow, where the firm works.

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.errors import NoSuchEmployee
-from crm.models import Employee, WebSession
-from crm.roles import Role
-from crm.services import EmployeeService, WebSessionService
+from crm.auth.models import WebSession
+from crm.auth.services import WebSessionService
+from crm.core.roles import Role
+from crm.staff.errors import NoSuchEmployee
+from crm.staff.models import Employee
+from crm.staff.services import StaffService
 
 IDLE_MINUTES = 60
 
@@ -44,7 +46,7 @@ def sessions(
 
 @pytest.fixture
 async def employee(sessionmaker: async_sessionmaker[AsyncSession]) -> Employee:
-    return await EmployeeService(sessionmaker).create_employee(
+    return await StaffService(sessionmaker).create_employee(
         "operator", "Операторова Ольга", Role.operator, "long enough password"
     )
 
@@ -134,7 +136,7 @@ async def test_end_all_for(sessions: WebSessionService, employee: Employee) -> N
 async def test_no_session_for_a_deactivated_or_unknown_employee(
     sessions: WebSessionService, employee: Employee, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await EmployeeService(sessionmaker).deactivate(employee.id)
+    await StaffService(sessionmaker).deactivate(employee.id)
     with pytest.raises(NoSuchEmployee):
         await sessions.start(employee.id)
     with pytest.raises(NoSuchEmployee):

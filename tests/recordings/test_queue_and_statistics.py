@@ -9,36 +9,25 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.conversations import (
+from crm.calls.models import Call, CallDirection
+from crm.calls.statistics import CallStatistics, CallStatisticsService, CountRow
+from crm.clients.models import Client, ClientStatus
+from crm.contracts.models import Contract, ContractKind, ContractStatus
+from crm.conversations.listening import (
     LISTEN_ACTION,
     LONG_SILENCE_MS,
     PAYMENT_SOON,
     SHORT_CALL,
-    CallStatistics,
-    ConversationService,
-    CountRow,
+    ListeningQueue,
     QueueItem,
 )
-from crm.formatting import FIRM_TIMEZONE
-from crm.models import (
-    Call,
-    CallDirection,
-    CallFlag,
-    CallFlagKind,
-    Client,
-    ClientStatus,
-    Contract,
-    ContractKind,
-    ContractStatus,
-    Employee,
-    JournalEntry,
-    JournalOutcome,
-    Payment,
-    PlannedPayment,
-    Transcript,
-    Visit,
-)
-from crm.roles import Role
+from crm.conversations.models import CallFlag, CallFlagKind, Transcript
+from crm.core.formatting import FIRM_TIMEZONE
+from crm.core.roles import Role
+from crm.finance.models import Payment, PlannedPayment
+from crm.journal.models import JournalEntry, JournalOutcome
+from crm.staff.models import Employee
+from crm.visits.models import Visit
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -330,10 +319,10 @@ async def test_listening_queue_picks_and_scores_as_a_loop_over_every_call_would(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     await make_firm(sessionmaker)
-    service = ConversationService(sessionmaker, now=lambda: NOW)
+    service = ListeningQueue(sessionmaker, now=lambda: NOW)
     for days, limit in ((30, 100), (30, 7), (3, 100), (60, 1000)):
         expected = await looped_queue(sessionmaker, days, limit)
-        assert summary(await service.listening_queue(days=days, limit=limit)) == expected
+        assert summary(await service.calls(days=days, limit=limit)) == expected
     # The data reaches every reason, so the comparison above means something.
     reasons = " ".join(r for _id, _score, found in expected for r in found)
     for words in ("уводит", "риск", "пауза", "перед оплатой", "первый звонок"):
@@ -344,7 +333,7 @@ async def test_queue_items_carry_the_call_its_client_and_employee(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     await make_firm(sessionmaker)
-    items = await ConversationService(sessionmaker, now=lambda: NOW).listening_queue()
+    items = await ListeningQueue(sessionmaker, now=lambda: NOW).calls()
     assert items
     for item in items:
         assert (item.client.id if item.client else None) == item.call.client_id
@@ -355,14 +344,14 @@ async def test_call_statistics_count_as_a_loop_over_every_call_would(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     await make_firm(sessionmaker)
-    service = ConversationService(sessionmaker, now=lambda: NOW)
+    service = CallStatisticsService(sessionmaker, now=lambda: NOW)
     for since, until in (
         (date(2026, 1, 29), date(2026, 3, 10)),
         (date(2026, 2, 8), date(2026, 2, 8)),
         (date(2025, 1, 1), date(2025, 1, 3)),  # no calls
     ):
         expected = await looped_statistics(sessionmaker, since, until)
-        found = await service.statistics(since, until)
+        found = await service.of_period(since, until)
         assert (found.total, found.answered, found.flagged) == (
             expected.total,
             expected.answered,
@@ -382,7 +371,7 @@ async def test_call_statistics_count_as_a_loop_over_every_call_would(
         assert [r.label for r in found.by_employee] == [r.label for r in expected.by_employee]
         assert [r.label for r in found.by_queue] == [r.label for r in expected.by_queue]
     assert expected.total == 0
-    assert (await service.statistics(date(2026, 1, 29), date(2026, 3, 10))).flagged > 0
+    assert (await service.of_period(date(2026, 1, 29), date(2026, 3, 10))).flagged > 0
 
 
 def _days(since: date, until: date) -> list[date]:

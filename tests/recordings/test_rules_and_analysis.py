@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from crm.conversations import SpokenSegment
-from crm.models import CallFlagKind
-from crm.speech import NUMBER_REDACTED, redact_numbers
+from crm.conversations.models import CallFlagKind
+from crm.conversations.speech import NUMBER_REDACTED, redact_numbers
+from crm.conversations.transcription import SpokenSegment
 from recordings.analysis import Interval, talk_metrics
 from recordings.rules import SpeechRules
 

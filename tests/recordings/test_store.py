@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.crypto import KeyRing
+from crm.core.crypto import KeyRing
 from recordings.cipher import CHUNK_SIZE, RecordingCipher, RecordingDamaged
 from recordings.store import RecordingStore
 from tests.support.audio import speak_to_wav

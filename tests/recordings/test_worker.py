@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from crm.crypto import KeyRing
-from crm.models import CallFlag, Transcript, TranscriptionJob, TranscriptSegment
+from crm.conversations.models import CallFlag, Transcript, TranscriptionJob, TranscriptSegment
+from crm.core.crypto import KeyRing
+from lexcrm.services import Services, open_services
 from lexcrm.settings import Settings
-from lexcrm.wiring import Core, open_core
 from tests.recordings.conftest import english_rules
 from tests.support.audio import speak_to_wav
 from tests.support.waiting import eventually
@@ -62,8 +62,8 @@ def settings(tmp_path: Path, whisper_model: Path) -> Settings:
 
 
 @pytest.fixture
-async def core(settings: Settings) -> AsyncIterator[Core]:
-    async with open_core(settings) as core:
+async def core(settings: Settings) -> AsyncIterator[Services]:
+    async with open_services(settings) as core:
         yield core
 
 
@@ -92,20 +92,20 @@ def start_worker(environment: dict[str, str], log: Path) -> subprocess.Popen[byt
         )
 
 
-async def job(core: Core) -> TranscriptionJob:
+async def job(core: Services) -> TranscriptionJob:
     async with core.sessionmaker() as session:
         found = await session.scalar(select(TranscriptionJob))
         assert found is not None
         return found
 
 
-async def count(core: Core, model: type) -> int:
+async def count(core: Services, model: type) -> int:
     async with core.sessionmaker() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def test_a_worker_killed_mid_job_leaves_it_to_the_next_which_does_it_once(
-    core: Core, environment: dict[str, str], tmp_path: Path
+    core: Services, environment: dict[str, str], tmp_path: Path
 ) -> None:
     spool = tmp_path / "spool"
     spool.mkdir()

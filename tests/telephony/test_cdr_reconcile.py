@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from crm.events import CallDirectionKind, Disposition
+from crm.calls.events import CallDirectionKind, Disposition
 from telephony.reconcile import COLUMNS, CdrReader, parse_cdr_lines
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from crm.events import CallEvent
+from crm.calls.events import CallEvent
 from telephony.tracker import CallTracker
 
 Event = dict[str, str]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm.events import (
+from crm.calls.events import (
     CallAnswered,
     CallDirectionKind,
     CallEnded,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crm.events import (
+from crm.calls.events import (
     CallAnswered,
     CallDirectionKind,
     CallEnded,

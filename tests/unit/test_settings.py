@@ -71,7 +71,7 @@ def test_bad_environment_value_is_named() -> None:
 
 
 def test_hearing_days_move_the_briefing_and_leave_the_debrief_the_day_after() -> None:
-    from lexcrm.wiring import reminder_rules
+    from lexcrm.services import reminder_rules
 
     rules = reminder_rules(Settings(reminder_hearing_days=3))
     assert rules.briefing_days_before == 3 and rules.debrief_days_after == 1

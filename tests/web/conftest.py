@@ -3,35 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from crm.call_log import CallLogService
-from crm.calls import CallService, ClickToCallService
-from crm.contracts import ContractService
-from crm.courts import HearingService
-from crm.crypto import KeyRing, PersonalDataCipher
-from crm.db import create_engine, create_sessionmaker, upgrade_database_async
-from crm.finance import FinanceService
-from crm.journal import JournalService
-from crm.masking import AsteriskMaskingSecrets
-from crm.models import Employee
-from crm.notes import NoteService
-from crm.reminders import ReminderRules, ReminderService
-from crm.reports import ReportService
-from crm.roles import Role
-from crm.services import ClientService, EmployeeService, WebSessionService
-from crm.staff import StaffService
-from crm.visits import VisitService
-from lexcrm.bus import EventBus
+from crm.auth.services import WebSessionService
+from crm.core.crypto import KeyRing
+from crm.core.db import create_engine, create_sessionmaker, upgrade_database_async
+from crm.core.roles import Role
+from crm.staff.models import Employee
+from crm.staff.services import StaffService
+from lexcrm.services import Services, build_services
+from lexcrm.settings import Settings
 from web.app import create_app
 from web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from web.keys import WebConfig, WebServices
@@ -74,15 +65,19 @@ async def web_migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 
 @pytest.fixture
-async def sessionmaker(
-    tmp_path: Path, web_migrated_template: Path
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def engine(tmp_path: Path, web_migrated_template: Path) -> AsyncIterator[AsyncEngine]:
+    """A copy of the migrated template: each test starts on an empty database of its own."""
     path = tmp_path / "db" / "crm.sqlite3"
     path.parent.mkdir()
     shutil.copyfile(web_migrated_template, path)
     engine = create_engine(sqlite_url(path))
-    yield create_sessionmaker(engine)
+    yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
 
 
 @pytest.fixture
@@ -91,8 +86,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def employees(sessionmaker: async_sessionmaker[AsyncSession]) -> EmployeeService:
-    return EmployeeService(sessionmaker)
+def employees(web_services: Services) -> StaffService:
+    return web_services.staff
 
 
 @pytest.fixture
@@ -103,42 +98,22 @@ def sessions(
 
 
 @pytest.fixture
-async def lawyer(employees: EmployeeService) -> Employee:
+async def lawyer(employees: StaffService) -> Employee:
     return await employees.create_employee(LAWYER_LOGIN, LAWYER_NAME, Role.lawyer, LAWYER_PASSWORD)
 
 
 @pytest.fixture
-def web_services(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    employees: EmployeeService,
-    sessions: WebSessionService,
-    tmp_path: Path,
-) -> WebServices:
-    """The web's services on the test database; a real bus and real key ring."""
+def web_services(engine: AsyncEngine, sessions: WebSessionService, tmp_path: Path) -> Services:
+    """The process's services, built by the one function that builds them, on the test
+    database with a real bus and a real key ring."""
     keyring = KeyRing.create_file(tmp_path / "keys" / "lexcrm.keys")
-    clients = ClientService(sessionmaker, PersonalDataCipher(keyring))
-    return WebServices(
-        employees=employees,
-        sessions=sessions,
-        clients=clients,
-        calls=CallService(sessionmaker, clients, AsteriskMaskingSecrets.derive(keyring)),
-        clicks=ClickToCallService(sessionmaker),
-        bus=EventBus(),
-        journal=JournalService(sessionmaker),
-        contracts=ContractService(sessionmaker),
-        finance=FinanceService(sessionmaker),
-        visits=VisitService(sessionmaker),
-        hearings=HearingService(sessionmaker),
-        notes=NoteService(sessionmaker),
-        call_log=CallLogService(sessionmaker),
-        # Working hours round the clock: the tests run at any hour.
-        reminders=ReminderService(
-            sessionmaker,
-            ReminderRules(work_start=time(0, 0), work_end=time.max, work_days=frozenset(range(7))),
-        ),
-        staff=StaffService(sessionmaker),
-        reports=ReportService(sessionmaker),
+    # Working hours round the clock: the tests run at any hour.
+    settings = Settings(
+        data_dir=tmp_path / "var", reminder_work_hours="00:00-24:00", reminder_work_days="1-7"
     )
+    services = build_services(settings, engine, keyring)
+    # The sessions on the test's manual clock, so idle timeouts are tested without sleeping.
+    return dataclasses.replace(services, sessions=sessions)
 
 
 @contextlib.asynccontextmanager

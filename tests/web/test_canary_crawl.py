@@ -16,12 +16,17 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from crm.crypto import KeyRing
-from crm.models import Call, Client, Contract, Employee, JournalEntry
-from crm.roles import Role
+from crm.calls.models import Call
+from crm.clients.models import Client
+from crm.contracts.models import Contract
+from crm.core.crypto import KeyRing
+from crm.core.roles import Role
+from crm.journal.models import JournalEntry
+from crm.staff.models import Employee
 from lexcrm.demo_data import FirmPlan, generate_firm
+from lexcrm.services import Services, open_services
 from lexcrm.settings import Settings
-from lexcrm.wiring import Core, build_web_app, open_core
+from lexcrm.wiring import build_web_app
 from tests.support.canaries import canaries_in
 from tests.web.conftest import log_in
 
@@ -37,16 +42,16 @@ LIST_QUERIES = (
 
 
 @pytest.fixture
-async def crawled_core(tmp_path: Path) -> AsyncIterator[tuple[Core, Settings, str]]:
+async def crawled_core(tmp_path: Path) -> AsyncIterator[tuple[Services, Settings, str]]:
     settings = Settings(data_dir=tmp_path / "var", key_file=tmp_path / "keys" / "lexcrm.keys")
     KeyRing.create_file(settings.key_file)
-    async with open_core(settings) as core:
+    async with open_services(settings) as core:
         summary = await generate_firm(core, FirmPlan(clients=60, seed=11, now=NOW))
         yield core, settings, summary.password
 
 
 async def test_no_number_anywhere_on_any_page_as_any_job(
-    crawled_core: tuple[Core, Settings, str], caplog: pytest.LogCaptureFixture
+    crawled_core: tuple[Services, Settings, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     core, settings, password = crawled_core
     numbers = sorted({number for _client, number in await core.clients.all_phone_numbers()})
@@ -132,7 +137,7 @@ def _text_of(body: bytes, content_type: str) -> str:
     )
 
 
-async def _object_ids(core: Core) -> dict[str, list[int]]:
+async def _object_ids(core: Services) -> dict[str, list[int]]:
     async with core.sessionmaker() as session:
         clients = list(await session.scalars(select(Client.id).order_by(Client.id).limit(6)))
         contracts = list(await session.scalars(select(Contract.id).order_by(Contract.id).limit(6)))
@@ -150,7 +155,7 @@ async def _object_ids(core: Core) -> dict[str, list[int]]:
     }
 
 
-async def _login_of(core: Core, role: Role) -> str:
+async def _login_of(core: Services, role: Role) -> str:
     async with core.sessionmaker() as session:
         login = await session.scalar(
             select(Employee.login)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from crm.models import Employee, JournalOutcome
-from crm.roles import Role
+from crm.core.roles import Role
+from crm.journal.models import JournalOutcome
+from crm.staff.models import Employee
 from tests.web.conftest import LAWYER_LOGIN, LAWYER_PASSWORD, ClientFactory, csrf_field, log_in
 from web.keys import WebServices
 
@@ -53,7 +54,7 @@ async def test_calling_another_lawyers_client_is_refused_and_journaled(
 async def test_administrator_has_no_client_cards(
     new_client: ClientFactory, web_services: WebServices
 ) -> None:
-    await web_services.employees.create_employee(
+    await web_services.staff.create_employee(
         "boss-admin", "Админ Админов", Role.administrator, "correct horse battery"
     )
     client = await web_services.clients.add_client("Зайцев Олег Петрович", [])
@@ -65,7 +66,7 @@ async def test_administrator_has_no_client_cards(
 async def test_search_ignores_case_and_yo_and_finds_codes(
     new_client: ClientFactory, web_services: WebServices, lawyer: Employee
 ) -> None:
-    await web_services.employees.create_employee(
+    await web_services.staff.create_employee(
         "operator1", "Оператор Один", Role.operator, "correct horse battery"
     )
     pyotr = await web_services.clients.add_client("Фёдоров Пётр Ильич", [], lawyer_id=lawyer.id)
@@ -90,7 +91,7 @@ async def test_search_ignores_case_and_yo_and_finds_codes(
 async def test_journal_for_the_director_only_with_a_filter_by_employee(
     new_client: ClientFactory, web_services: WebServices, lawyer: Employee
 ) -> None:
-    director = await web_services.employees.create_employee(
+    director = await web_services.staff.create_employee(
         "director1", "Директор Первый", Role.director, "correct horse battery"
     )
     other = await web_services.clients.add_client("Зайцев Олег Петрович", [])

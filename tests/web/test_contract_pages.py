@@ -7,8 +7,9 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.models import Contract, Employee
-from crm.roles import Role
+from crm.contracts.models import Contract
+from crm.core.roles import Role
+from crm.staff.models import Employee
 from tests.web.conftest import LAWYER_LOGIN, LAWYER_PASSWORD, ClientFactory, csrf_field, log_in
 from web.keys import WebServices
 
@@ -57,13 +58,13 @@ async def test_lawyer_adds_a_contract_and_bad_input_changes_nothing(
 async def test_director_sees_all_contracts_lawyer_own_operator_none(
     new_client: ClientFactory, web_services: WebServices, lawyer: Employee
 ) -> None:
-    other_lawyer = await web_services.employees.create_employee(
+    other_lawyer = await web_services.staff.create_employee(
         "lawyer2", "Юрист Второй", Role.lawyer, "correct horse battery"
     )
-    await web_services.employees.create_employee(
+    await web_services.staff.create_employee(
         "director1", "Директор", Role.director, "correct horse battery"
     )
-    await web_services.employees.create_employee(
+    await web_services.staff.create_employee(
         "operator1", "Оператор", Role.operator, "correct horse battery"
     )
     mine = await web_services.clients.add_client("Мой Клиент", [], lawyer_id=lawyer.id)
@@ -97,7 +98,7 @@ async def test_director_sees_all_contracts_lawyer_own_operator_none(
 async def test_lawyer_plans_a_payment_and_the_cashier_takes_it(
     new_client: ClientFactory, web_services: WebServices, lawyer: Employee
 ) -> None:
-    await web_services.employees.create_employee(
+    await web_services.staff.create_employee(
         "cashier1", "Кассир Первый", Role.cashier, "correct horse battery"
     )
     client = await web_services.clients.add_client("Плательщик Иван", [], lawyer_id=lawyer.id)

@@ -11,8 +11,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from crm.models import Employee
-from crm.roles import Role
+from crm.core.roles import Role
+from crm.staff.models import Employee
 from tests.web.conftest import LAWYER_LOGIN, LAWYER_NAME, Client, ClientFactory, csrf_field, log_in
 from web.i18n import LANG_COOKIE, LOCALE_DIR, ROLE_TITLES, accepted_language, load_catalogues
 from web.keys import WebServices

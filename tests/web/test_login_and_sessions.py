@@ -7,9 +7,11 @@ from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.models import Employee, WebSession
-from crm.roles import Role
-from crm.services import EmployeeService, WebSessionService
+from crm.auth.models import WebSession
+from crm.auth.services import WebSessionService
+from crm.core.roles import Role
+from crm.staff.models import Employee
+from crm.staff.services import StaffService
 from tests.web.conftest import (
     IDLE_MINUTES,
     LAWYER_LOGIN,
@@ -207,7 +209,7 @@ async def test_empty_fields_are_a_bad_request(
 
 
 async def test_deactivated_employee_cannot_log_in(
-    client: Client, lawyer: Employee, employees: EmployeeService
+    client: Client, lawyer: Employee, employees: StaffService
 ) -> None:
     await employees.deactivate(lawyer.id)
     response = await submit_login(client, LAWYER_LOGIN, LAWYER_PASSWORD)
@@ -307,7 +309,7 @@ async def test_login_replaces_a_stale_session_cookie(
 
 async def test_login_ends_a_valid_session_planted_before_it(
     client: Client,
-    employees: EmployeeService,
+    employees: StaffService,
     lawyer: Employee,
     sessions: WebSessionService,
 ) -> None:
@@ -423,7 +425,7 @@ async def test_anonymous_logout_goes_to_login(client: Client) -> None:
 
 
 async def test_deactivated_employees_session_stops_working_at_once(
-    client: Client, lawyer: Employee, employees: EmployeeService, sessions: WebSessionService
+    client: Client, lawyer: Employee, employees: StaffService, sessions: WebSessionService
 ) -> None:
     token = await log_in(client)
     await _assert_logged_in_as(client, LAWYER_NAME)
@@ -433,7 +435,7 @@ async def test_deactivated_employees_session_stops_working_at_once(
 
 
 async def test_new_password_ends_open_sessions(
-    client: Client, lawyer: Employee, employees: EmployeeService
+    client: Client, lawyer: Employee, employees: StaffService
 ) -> None:
     await log_in(client)
     await employees.set_password(lawyer.id, "совсем новый пароль")
@@ -467,7 +469,7 @@ async def test_activity_keeps_the_session_alive(
 # --- escaping -----------------------------------------------------------------------------
 
 
-async def test_full_name_is_escaped_on_the_page(client: Client, employees: EmployeeService) -> None:
+async def test_full_name_is_escaped_on_the_page(client: Client, employees: StaffService) -> None:
     await employees.create_employee(
         "xss", "<script>alert(1)</script>", Role.cashier, "пароль для проверки xss"
     )

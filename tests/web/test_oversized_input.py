@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from crm.models import Employee
-from crm.passwords import MAX_PASSWORD_LENGTH
-from crm.roles import Role
-from crm.services import EmployeeService
+from crm.core.roles import Role
+from crm.staff.models import Employee
+from crm.staff.passwords import MAX_PASSWORD_LENGTH
+from crm.staff.services import StaffService
 from tests.web.conftest import (
     LAWYER_LOGIN,
     LAWYER_NAME,
@@ -56,9 +56,9 @@ async def test_huge_field_gets_a_clear_error_page(
 
 
 async def test_long_but_allowed_password_can_log_in(
-    client: Client, employees: EmployeeService
+    client: Client, employees: StaffService
 ) -> None:
-    # EmployeeService accepts passwords up to MAX_PASSWORD_LENGTH characters.
+    # StaffService accepts passwords up to MAX_PASSWORD_LENGTH characters.
     password = "длинный пароль " * 20
     assert 256 < len(password) <= MAX_PASSWORD_LENGTH
     await employees.create_employee("longpass", "Длиннов Пароль", Role.lawyer, password)
@@ -67,7 +67,7 @@ async def test_long_but_allowed_password_can_log_in(
 
 
 async def test_password_with_extra_characters_is_refused(
-    client: Client, employees: EmployeeService
+    client: Client, employees: StaffService
 ) -> None:
     password = "z" * 256
     await employees.create_employee("exact", "Точнов Пароль", Role.lawyer, password)
@@ -77,7 +77,7 @@ async def test_password_with_extra_characters_is_refused(
 
 
 async def test_login_with_extra_characters_is_refused(
-    client: Client, employees: EmployeeService
+    client: Client, employees: StaffService
 ) -> None:
     login = "a" * 64
     await employees.create_employee(login, "Логинов Длинный", Role.lawyer, LAWYER_PASSWORD)

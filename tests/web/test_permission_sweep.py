@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from crm.models import Employee
-from crm.permissions import Action, may, scope_of
-from crm.roles import Role
+from crm.core.permissions import Action, may, scope_of
+from crm.core.roles import Role
+from crm.staff.models import Employee
 from tests.web.conftest import ClientFactory, csrf_field, log_in
 from web.app import create_app
 from web.keys import WebConfig, WebServices
@@ -93,7 +93,7 @@ def test_every_route_is_in_the_sweep(web_services: WebServices) -> None:
 async def test_each_job_gets_exactly_its_rights_on_own_and_others_objects(
     role: Role, new_client: ClientFactory, web_services: WebServices, lawyer: Employee
 ) -> None:
-    me = await web_services.employees.create_employee(
+    me = await web_services.staff.create_employee(
         f"who-{role.value}".replace("_", "-"),
         "Проверяемый Сотрудник",
         role,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import re
 from collections.abc import AsyncIterator
@@ -12,9 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.conversations import ConversationService, StoredRecording
-from crm.models import Call, CallDirection, Employee, utc_now
-from crm.roles import Role
+from crm.calls.models import Call, CallDirection
+from crm.conversations.recordings import RecordingLedger, StoredRecording
+from crm.core.clock import utc_now
+from crm.core.roles import Role
+from crm.staff.models import Employee
+from lexcrm.services import Services
 from tests.support.canaries import canaries_in
 from tests.web.conftest import (
     LAWYER_LOGIN,
@@ -42,17 +44,13 @@ class Calls:
 
 
 @pytest.fixture
-async def conversations(sessionmaker: async_sessionmaker[AsyncSession]) -> ConversationService:
-    return ConversationService(sessionmaker)
+def ledger(web_services: Services) -> RecordingLedger:
+    return web_services.recording_ledger
 
 
 @pytest.fixture
-async def browsers(
-    web_services: WebServices, conversations: ConversationService
-) -> AsyncIterator[ClientFactory]:
-    """Browsers on an app that keeps recordings (the shared fixture's app keeps none)."""
-    services = dataclasses.replace(web_services, conversations=conversations)
-    async with browsers_on(services) as open_client:
+async def browsers(web_services: Services) -> AsyncIterator[ClientFactory]:
+    async with browsers_on(web_services) as open_client:
         yield open_client
 
 
@@ -76,9 +74,9 @@ async def _call(
         return call.id, linkedid
 
 
-async def _store(conversations: ConversationService, linkedid: str) -> str:
+async def _store(ledger: RecordingLedger, linkedid: str) -> str:
     path = f"2026/03/10/{linkedid}-mix.wav.enc"
-    await conversations.recording_stored(
+    await ledger.recording_stored(
         linkedid,
         [
             StoredRecording(
@@ -93,24 +91,24 @@ async def _store(conversations: ConversationService, linkedid: str) -> str:
 async def calls(
     web_services: WebServices,
     sessionmaker: async_sessionmaker[AsyncSession],
-    conversations: ConversationService,
+    ledger: RecordingLedger,
     lawyer: Employee,
 ) -> Calls:
-    operator = await web_services.employees.create_employee(
+    operator = await web_services.staff.create_employee(
         "operator1", "Оператор Ольга", Role.operator, PASSWORD
     )
     for login, role in [("boss", Role.director), ("desk", Role.reception)]:
-        await web_services.employees.create_employee(login, f"Сотрудник {login}", role, PASSWORD)
+        await web_services.staff.create_employee(login, f"Сотрудник {login}", role, PASSWORD)
     client = await web_services.clients.add_client(
         "Слушаемая Анна", [CANARY], lawyer_id=lawyer.id, topic="Наследство"
     )
     recorded, linkedid = await _call(sessionmaker, employee=lawyer.id, client=client.id)
-    await _store(conversations, linkedid)
+    await _store(ledger, linkedid)
     colleagues, linkedid = await _call(sessionmaker, employee=operator.id, client=client.id)
-    await _store(conversations, linkedid)
+    await _store(ledger, linkedid)
     unrecorded, _linkedid = await _call(sessionmaker, employee=lawyer.id, client=client.id)
     expired, linkedid = await _call(sessionmaker, employee=lawyer.id, client=client.id)
-    await conversations.files_deleted([await _store(conversations, linkedid)])
+    await ledger.files_deleted([await _store(ledger, linkedid)])
     return Calls(client.id, recorded, colleagues, unrecorded, expired)
 
 
@@ -167,7 +165,7 @@ async def test_call_statistics_name_the_call_centres_queue(
 ) -> None:
     from sqlalchemy import update
 
-    from crm.calls import CALL_CENTRE_QUEUE
+    from crm.calls.services import CALL_CENTRE_QUEUE
 
     async with sessionmaker() as session:
         await session.execute(

@@ -11,19 +11,14 @@ from aiohttp import ClientResponse
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.formatting import FIRM_TIMEZONE
-from crm.models import (
-    Call,
-    CallDirection,
-    Employee,
-    JournalEntry,
-    JournalOutcome,
-    Reminder,
-    ReminderStatus,
-    utc_now,
-)
-from crm.permissions import Action, may
-from crm.roles import Role
+from crm.calls.models import Call, CallDirection
+from crm.core.clock import utc_now
+from crm.core.formatting import FIRM_TIMEZONE
+from crm.core.permissions import Action, may
+from crm.core.roles import Role
+from crm.journal.models import JournalEntry, JournalOutcome
+from crm.reminders.models import Reminder, ReminderStatus
+from crm.staff.models import Employee
 from tests.support.canaries import canaries_in
 from tests.web.conftest import (
     LAWYER_LOGIN,
@@ -54,7 +49,7 @@ class Firm:
 @pytest.fixture
 async def firm(web_services: WebServices, lawyer: Employee) -> Firm:
     """The lawyer's client (with a canary number) and a reminder that fell due a minute ago."""
-    make = web_services.employees.create_employee
+    make = web_services.staff.create_employee
     other = await make("ivanov", "Иванов Иван", Role.lawyer, PASSWORD)
     director = await make("boss", "Директор Борис", Role.director, PASSWORD)
     client = await web_services.clients.add_client(
@@ -329,7 +324,7 @@ async def test_a_reminder_set_on_the_card_goes_to_the_clients_lawyer(
     web_services: WebServices,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    head = await web_services.employees.create_employee(
+    head = await web_services.staff.create_employee(
         "kc-head", "Глава КЦ", Role.call_centre_head, PASSWORD
     )
     browser = await _as(new_client, head.login)
@@ -445,7 +440,7 @@ async def test_a_senior_lawyer_oversees_the_lawyers_they_head_and_nobody_else(
     web_services: WebServices,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    make = web_services.employees.create_employee
+    make = web_services.staff.create_employee
     senior = await make("senior", "Старший Юрист", Role.lawyer, PASSWORD)
     stranger = await make("stranger", "Чужой Юрист", Role.lawyer, PASSWORD)
     stranger_client = await web_services.clients.add_client("Посторонний Клиент", [])
@@ -656,12 +651,12 @@ async def test_the_contract_card_offers_the_form_to_exactly_who_may_use_it(
     if role is Role.lawyer:
         login, password, me = LAWYER_LOGIN, LAWYER_PASSWORD, firm.lawyer.id
     else:
-        employee = await web_services.employees.create_employee(
+        employee = await web_services.staff.create_employee(
             f"job-{role.value}", "Сотрудник Тестовый", role, PASSWORD
         )
         login, password, me = employee.login, PASSWORD, employee.id
     if represents:
-        await web_services.hearings.schedule(
+        await web_services.courts.schedule(
             contract,
             court="Районный суд",
             case_number="2-1/2026",

@@ -11,8 +11,11 @@ import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.models import Call, CallDirection, Employee, JournalOutcome, Visit
-from crm.roles import Role
+from crm.calls.models import Call, CallDirection
+from crm.core.roles import Role
+from crm.journal.models import JournalOutcome
+from crm.staff.models import Employee
+from crm.visits.models import Visit
 from tests.support.canaries import canaries_in
 from tests.web.conftest import Client, ClientFactory, log_in
 from web.keys import WebServices
@@ -37,7 +40,7 @@ class Firm:
 async def firm(web_services: WebServices, sessionmaker: async_sessionmaker[AsyncSession]) -> Firm:
     """November 2026: three clients (one named like a formula, one with a number in the
     name), two contracts and a payment, calls and a visit booked by the operator."""
-    make = web_services.employees.create_employee
+    make = web_services.staff.create_employee
     firm = Firm(
         director=await make("boss", "Директор Борис", Role.director, PASSWORD),
         head=await make("head", "Глава Колл-центра", Role.call_centre_head, PASSWORD),
@@ -177,9 +180,7 @@ async def test_jobs_without_the_right_are_refused_and_journaled(
         Role.lawyer: firm.lawyer,
         Role.operator: firm.operator,
         Role.cashier: firm.cashier,
-    }.get(role) or await web_services.employees.create_employee(
-        "rita", "Ресепшин Рита", role, PASSWORD
-    )
+    }.get(role) or await web_services.staff.create_employee("rita", "Ресепшин Рита", role, PASSWORD)
     browser = await _browser(new_client, who)
     page = await browser.get(f"/reports?{NOVEMBER}")
     export = await browser.get(f"/reports/export?{NOVEMBER}&kind=funnel&format=csv")

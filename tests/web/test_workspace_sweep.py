@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.models import Call, CallDirection, Employee
-from crm.permissions import Action, may, scope_of
-from crm.roles import Role
+from crm.calls.models import Call, CallDirection
+from crm.core.permissions import Action, may, scope_of
+from crm.core.roles import Role
+from crm.staff.models import Employee
 from tests.web.conftest import LAWYER_PASSWORD, ClientFactory, csrf_field, log_in
 from web.keys import WebServices
 
@@ -28,13 +29,13 @@ async def test_each_job_gets_exactly_its_workspace_rights(
     lawyer: Employee,
 ) -> None:
     services = web_services
-    me = await services.employees.create_employee(
+    me = await services.staff.create_employee(
         "me-" + role.value.replace("_", "-"), "Проверяемый Сотрудник", role, PASSWORD, "1098"
     )
-    other_rep = await services.employees.create_employee(
+    other_rep = await services.staff.create_employee(
         "other-rep", "Другой Защитник", Role.court_representative, PASSWORD
     )
-    cashier = await services.employees.create_employee(
+    cashier = await services.staff.create_employee(
         "sweep-cashier", "Кассир Сверки", Role.cashier, PASSWORD
     )
     share = await services.staff.add_lawyer_class("Сверка", "10")
@@ -61,7 +62,7 @@ async def test_each_job_gets_exactly_its_workspace_rights(
             essence="суть",
         )
         representative = me if label == "own" and role is Role.court_representative else other_rep
-        hearing = await services.hearings.schedule(
+        hearing = await services.courts.schedule(
             contract.id,
             court="Городской суд",
             case_number=f"2-{label}/2026",
@@ -302,7 +303,7 @@ async def test_a_court_representative_finds_the_clients_of_their_cases_only(
     new_client: ClientFactory, web_services: WebServices, lawyer: Employee
 ) -> None:
     services = web_services
-    representative = await services.employees.create_employee(
+    representative = await services.staff.create_employee(
         "rep", "Защитник Один", Role.court_representative, PASSWORD
     )
     mine = await services.clients.add_client("Сидоров Мой", [], lawyer_id=lawyer.id)
@@ -310,7 +311,7 @@ async def test_a_court_representative_finds_the_clients_of_their_cases_only(
     contract = await services.contracts.add_contract(
         client_id=mine.id, lawyer_id=lawyer.id, number="R-1", amount="1", essence="дело"
     )
-    await services.hearings.schedule(
+    await services.courts.schedule(
         contract.id,
         court="Районный суд",
         case_number="2-7/2026",

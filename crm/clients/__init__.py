@@ -1,0 +1,1 @@
+"""Clients: their cards, encrypted phone numbers, status from lead to former."""

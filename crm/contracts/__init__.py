@@ -1,0 +1,1 @@
+"""Contracts: concluded by lawyers, found by any part of the number, with statuses."""

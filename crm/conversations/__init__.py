@@ -1,0 +1,1 @@
+"""Recorded calls: the recording ledger, transcription jobs, transcripts, search and analysis."""

@@ -1,0 +1,1 @@
+"""What every feature shares: the table base, errors, jobs, permissions, clock, formats, crypto."""

@@ -1,0 +1,374 @@
+"""The one permission table: which job may do what, over whose objects (own, department, all)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from crm.core.roles import Role
+
+
+class Action(StrEnum):
+    view_client = "view_client"
+    call_client = "call_client"
+    view_callbacks = "view_callbacks"
+    view_journal = "view_journal"
+    view_contracts = "view_contracts"
+    add_contract = "add_contract"
+    plan_payment = "plan_payment"
+    take_payment = "take_payment"
+    book_visit = "book_visit"
+    check_in_visit = "check_in_visit"
+    view_visits = "view_visits"
+    close_visit = "close_visit"
+    view_calls = "view_calls"
+    comment_call = "comment_call"
+    add_note = "add_note"
+    view_finance = "view_finance"
+    record_expense = "record_expense"
+    view_lawyers = "view_lawyers"
+    pay_out = "pay_out"
+    view_plan = "view_plan"
+    view_hearings = "view_hearings"
+    schedule_hearing = "schedule_hearing"
+    record_hearing_result = "record_hearing_result"
+    change_contract_status = "change_contract_status"
+    view_statistics = "view_statistics"
+    export_reports = "export_reports"
+    manage_staff = "manage_staff"
+    listen_recording = "listen_recording"
+    view_transcript = "view_transcript"
+    search_transcripts = "search_transcripts"
+    view_listening_queue = "view_listening_queue"
+    view_call_statistics = "view_call_statistics"
+    export_recording = "export_recording"
+    set_reminder = "set_reminder"
+    oversee_reminders = "oversee_reminders"
+
+
+class Scope(StrEnum):
+    own = "own"  # objects assigned to the employee (their clients)
+    department = "department"  # the employee's department (the call centre, the lawyers)
+    all = "all"
+
+
+NONE: Scope | None = None  # no right at all
+PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
+    Role.director: {
+        Action.view_client: Scope.all,
+        Action.call_client: NONE,
+        Action.view_callbacks: Scope.all,
+        Action.view_journal: Scope.all,
+        Action.view_contracts: Scope.all,
+        Action.add_contract: NONE,
+        Action.plan_payment: NONE,
+        Action.take_payment: NONE,
+        Action.book_visit: NONE,
+        Action.check_in_visit: NONE,
+        Action.view_visits: Scope.all,
+        Action.close_visit: NONE,
+        Action.view_calls: Scope.all,
+        Action.comment_call: NONE,
+        Action.add_note: Scope.all,
+        Action.view_finance: Scope.all,
+        Action.record_expense: NONE,
+        Action.view_lawyers: Scope.all,
+        Action.pay_out: NONE,
+        Action.view_plan: Scope.all,
+        Action.view_hearings: Scope.all,
+        Action.schedule_hearing: NONE,
+        Action.record_hearing_result: NONE,
+        Action.change_contract_status: Scope.all,
+        Action.view_statistics: Scope.all,
+        Action.export_reports: Scope.all,
+        Action.manage_staff: NONE,
+        Action.listen_recording: Scope.all,
+        Action.view_transcript: Scope.all,
+        Action.search_transcripts: Scope.all,
+        Action.view_listening_queue: Scope.all,
+        Action.view_call_statistics: Scope.all,
+        Action.export_recording: Scope.all,
+        Action.set_reminder: Scope.all,
+        Action.oversee_reminders: Scope.all,
+    },
+    Role.lawyer: {
+        Action.view_client: Scope.own,
+        Action.call_client: Scope.own,
+        Action.view_callbacks: NONE,
+        Action.view_journal: NONE,
+        Action.view_contracts: Scope.own,
+        Action.add_contract: Scope.own,
+        Action.plan_payment: Scope.own,
+        Action.take_payment: NONE,
+        Action.book_visit: Scope.own,
+        Action.check_in_visit: NONE,
+        Action.view_visits: Scope.own,
+        Action.close_visit: Scope.own,
+        Action.view_calls: Scope.own,
+        Action.comment_call: Scope.own,
+        Action.add_note: Scope.own,
+        Action.view_finance: NONE,
+        Action.record_expense: NONE,
+        Action.view_lawyers: Scope.own,
+        Action.pay_out: NONE,
+        Action.view_plan: Scope.own,
+        Action.view_hearings: Scope.own,
+        Action.schedule_hearing: Scope.own,
+        Action.record_hearing_result: NONE,
+        Action.change_contract_status: Scope.own,
+        Action.view_statistics: NONE,
+        Action.export_reports: NONE,
+        Action.manage_staff: NONE,
+        Action.listen_recording: Scope.own,
+        Action.view_transcript: Scope.own,
+        Action.search_transcripts: Scope.own,
+        Action.view_listening_queue: NONE,
+        Action.view_call_statistics: NONE,
+        Action.export_recording: NONE,
+        Action.set_reminder: Scope.own,
+        Action.oversee_reminders: NONE,
+    },
+    Role.court_representative: {
+        Action.view_client: Scope.own,
+        Action.call_client: Scope.own,
+        Action.view_callbacks: NONE,
+        Action.view_journal: NONE,
+        # Representatives take cases from every lawyer: they find the contract to schedule
+        # its first hearing; the client's card stays closed until they have one.
+        Action.view_contracts: Scope.all,
+        Action.add_contract: NONE,
+        Action.plan_payment: NONE,
+        Action.take_payment: NONE,
+        Action.book_visit: NONE,
+        Action.check_in_visit: NONE,
+        Action.view_visits: NONE,
+        Action.close_visit: NONE,
+        Action.view_calls: Scope.own,
+        Action.comment_call: Scope.own,
+        Action.add_note: Scope.own,
+        Action.view_finance: NONE,
+        Action.record_expense: NONE,
+        Action.view_lawyers: NONE,
+        Action.pay_out: NONE,
+        Action.view_plan: NONE,
+        Action.view_hearings: Scope.own,
+        Action.schedule_hearing: Scope.all,
+        Action.record_hearing_result: Scope.own,
+        Action.change_contract_status: NONE,
+        Action.view_statistics: NONE,
+        Action.export_reports: NONE,
+        Action.manage_staff: NONE,
+        Action.listen_recording: Scope.own,
+        Action.view_transcript: Scope.own,
+        Action.search_transcripts: Scope.own,
+        Action.view_listening_queue: NONE,
+        Action.view_call_statistics: NONE,
+        Action.export_recording: NONE,
+        Action.set_reminder: Scope.own,
+        Action.oversee_reminders: NONE,
+    },
+    Role.reception: {
+        Action.view_client: Scope.all,
+        Action.call_client: NONE,
+        Action.view_callbacks: NONE,
+        Action.view_journal: NONE,
+        Action.view_contracts: NONE,
+        Action.add_contract: NONE,
+        Action.plan_payment: NONE,
+        Action.take_payment: NONE,
+        Action.book_visit: Scope.all,
+        Action.check_in_visit: Scope.all,
+        Action.view_visits: Scope.all,
+        Action.close_visit: Scope.all,
+        Action.view_calls: NONE,
+        Action.comment_call: NONE,
+        Action.add_note: Scope.all,
+        Action.view_finance: NONE,
+        Action.record_expense: NONE,
+        Action.view_lawyers: NONE,
+        Action.pay_out: NONE,
+        Action.view_plan: NONE,
+        Action.view_hearings: NONE,
+        Action.schedule_hearing: NONE,
+        Action.record_hearing_result: NONE,
+        Action.change_contract_status: NONE,
+        Action.view_statistics: NONE,
+        Action.export_reports: NONE,
+        Action.manage_staff: NONE,
+        Action.listen_recording: NONE,
+        Action.view_transcript: NONE,
+        Action.search_transcripts: NONE,
+        Action.view_listening_queue: NONE,
+        Action.view_call_statistics: NONE,
+        Action.export_recording: NONE,
+        Action.set_reminder: NONE,
+        Action.oversee_reminders: NONE,
+    },
+    Role.cashier: {
+        Action.view_client: Scope.all,
+        Action.call_client: NONE,
+        Action.view_callbacks: NONE,
+        Action.view_journal: NONE,
+        Action.view_contracts: Scope.all,
+        Action.add_contract: NONE,
+        Action.plan_payment: NONE,
+        Action.take_payment: Scope.all,
+        Action.book_visit: NONE,
+        Action.check_in_visit: NONE,
+        Action.view_visits: NONE,
+        Action.close_visit: NONE,
+        Action.view_calls: NONE,
+        Action.comment_call: NONE,
+        Action.add_note: NONE,
+        Action.view_finance: Scope.all,
+        Action.record_expense: Scope.all,
+        Action.view_lawyers: Scope.all,
+        Action.pay_out: Scope.all,
+        Action.view_plan: Scope.all,
+        Action.view_hearings: NONE,
+        Action.schedule_hearing: NONE,
+        Action.record_hearing_result: NONE,
+        Action.change_contract_status: NONE,
+        Action.view_statistics: NONE,
+        Action.export_reports: NONE,
+        Action.manage_staff: NONE,
+        Action.listen_recording: NONE,
+        Action.view_transcript: NONE,
+        Action.search_transcripts: NONE,
+        Action.view_listening_queue: NONE,
+        Action.view_call_statistics: NONE,
+        Action.export_recording: NONE,
+        Action.set_reminder: NONE,
+        Action.oversee_reminders: NONE,
+    },
+    Role.call_centre_head: {
+        Action.view_client: Scope.all,
+        Action.call_client: Scope.all,
+        Action.view_callbacks: Scope.department,
+        Action.view_journal: Scope.department,
+        Action.view_contracts: NONE,
+        Action.add_contract: NONE,
+        Action.plan_payment: NONE,
+        Action.take_payment: NONE,
+        Action.book_visit: Scope.all,
+        Action.check_in_visit: NONE,
+        Action.view_visits: Scope.department,
+        Action.close_visit: NONE,
+        Action.view_calls: Scope.department,
+        Action.comment_call: Scope.department,
+        Action.add_note: Scope.all,
+        Action.view_finance: NONE,
+        Action.record_expense: NONE,
+        Action.view_lawyers: NONE,
+        Action.pay_out: NONE,
+        Action.view_plan: NONE,
+        Action.view_hearings: NONE,
+        Action.schedule_hearing: NONE,
+        Action.record_hearing_result: NONE,
+        Action.change_contract_status: NONE,
+        Action.view_statistics: Scope.department,
+        Action.export_reports: Scope.department,
+        Action.manage_staff: NONE,
+        Action.listen_recording: Scope.department,
+        Action.view_transcript: Scope.department,
+        Action.search_transcripts: Scope.department,
+        Action.view_listening_queue: Scope.department,
+        Action.view_call_statistics: Scope.department,
+        Action.export_recording: NONE,
+        Action.set_reminder: Scope.all,
+        Action.oversee_reminders: Scope.department,
+    },
+    Role.operator: {
+        Action.view_client: Scope.all,
+        Action.call_client: Scope.all,
+        Action.view_callbacks: Scope.department,
+        Action.view_journal: NONE,
+        Action.view_contracts: NONE,
+        Action.add_contract: NONE,
+        Action.plan_payment: NONE,
+        Action.take_payment: NONE,
+        Action.book_visit: Scope.all,
+        Action.check_in_visit: NONE,
+        Action.view_visits: Scope.own,
+        Action.close_visit: NONE,
+        Action.view_calls: Scope.own,
+        Action.comment_call: Scope.own,
+        Action.add_note: Scope.all,
+        Action.view_finance: NONE,
+        Action.record_expense: NONE,
+        Action.view_lawyers: NONE,
+        Action.pay_out: NONE,
+        Action.view_plan: NONE,
+        Action.view_hearings: NONE,
+        Action.schedule_hearing: NONE,
+        Action.record_hearing_result: NONE,
+        Action.change_contract_status: NONE,
+        Action.view_statistics: NONE,
+        Action.export_reports: NONE,
+        Action.manage_staff: NONE,
+        Action.listen_recording: Scope.own,
+        Action.view_transcript: Scope.own,
+        Action.search_transcripts: Scope.own,
+        Action.view_listening_queue: NONE,
+        Action.view_call_statistics: NONE,
+        Action.export_recording: NONE,
+        Action.set_reminder: NONE,
+        Action.oversee_reminders: NONE,
+    },
+    Role.administrator: {
+        Action.view_client: NONE,
+        Action.call_client: NONE,
+        Action.view_callbacks: NONE,
+        Action.view_journal: Scope.all,
+        Action.view_contracts: NONE,
+        Action.add_contract: NONE,
+        Action.plan_payment: NONE,
+        Action.take_payment: NONE,
+        Action.book_visit: NONE,
+        Action.check_in_visit: NONE,
+        Action.view_visits: NONE,
+        Action.close_visit: NONE,
+        Action.view_calls: NONE,
+        Action.comment_call: NONE,
+        Action.add_note: NONE,
+        Action.view_finance: NONE,
+        Action.record_expense: NONE,
+        Action.view_lawyers: NONE,
+        Action.pay_out: NONE,
+        Action.view_plan: NONE,
+        Action.view_hearings: NONE,
+        Action.schedule_hearing: NONE,
+        Action.record_hearing_result: NONE,
+        Action.change_contract_status: NONE,
+        Action.view_statistics: NONE,
+        Action.export_reports: NONE,
+        Action.manage_staff: Scope.all,
+        Action.listen_recording: NONE,
+        Action.view_transcript: NONE,
+        Action.search_transcripts: NONE,
+        Action.view_listening_queue: NONE,
+        Action.view_call_statistics: NONE,
+        Action.export_recording: NONE,
+        Action.set_reminder: NONE,
+        Action.oversee_reminders: NONE,
+    },
+}
+
+
+def scope_of(role: Role, action: Action) -> Scope | None:
+    """How far `role` may do `action`; None: not at all."""
+    return PERMISSIONS[role][action]
+
+
+def may(role: Role, action: Action, *, owner_id: int | None, employee_id: int) -> bool:
+    """May this employee do `action` on an object owned by `owner_id`?
+
+    Department scope counts as all for objects that belong to nobody in particular
+    (a client's card within the call centre's work); own scope needs the object to be
+    the employee's.
+    """
+    scope = scope_of(role, action)
+    if scope is None:
+        return False
+    if scope is Scope.own:
+        return owner_id is not None and owner_id == employee_id
+    return True

@@ -1,0 +1,1 @@
+"""Courts: hearings under contracts, scheduled by representatives, with results."""

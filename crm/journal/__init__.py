@@ -1,0 +1,1 @@
+"""The employee-activity journal: every card view, export and refused access."""

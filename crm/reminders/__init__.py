@@ -1,0 +1,1 @@
+"""Reminders to call clients: the rules, generation, settling by real calls, oversight."""

@@ -1,0 +1,1 @@
+"""Statistics: the funnel, money, calls and visits over time, figures by employee."""

@@ -1,0 +1,89 @@
+"""Periods of the statistics: presets, bounds on the firm's days, and how days are grouped."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from crm.core.errors import InvalidInput
+from crm.core.firm_calendar import firm_day_bounds
+
+# Longest period one report covers: three years of daily rows is still a quick query, and
+# anything longer is more likely a typo in the year than a question anyone asks.
+MAX_PERIOD_DAYS = 3 * 366
+
+
+class Grouping(StrEnum):
+    day = "day"
+    week = "week"
+    month = "month"
+
+
+class PeriodPreset(StrEnum):
+    day = "day"  # today
+    week = "week"  # this calendar week, Monday to Sunday
+    month = "month"  # this calendar month
+    custom = "custom"
+
+
+@dataclass(frozen=True)
+class Period:
+    """Firm calendar days from `start` to `end`, both included."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise InvalidInput("Конец периода раньше его начала")
+        if self.days > MAX_PERIOD_DAYS:
+            raise InvalidInput("Период длиннее трёх лет: выберите период короче")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The period as an instant range [from, to) on the firm's clock."""
+        return firm_day_bounds(self.start)[0], firm_day_bounds(self.end)[1]
+
+
+def preset_period(preset: PeriodPreset, today: date) -> Period:
+    """Today, this week (Monday to Sunday) or this month; `custom` has no preset."""
+    if preset is PeriodPreset.day:
+        return Period(today, today)
+    if preset is PeriodPreset.week:
+        monday = today - timedelta(days=today.weekday())
+        return Period(monday, monday + timedelta(days=6))
+    if preset is PeriodPreset.month:
+        last = calendar.monthrange(today.year, today.month)[1]
+        return Period(today.replace(day=1), today.replace(day=last))
+    raise InvalidInput("Для своего периода укажите даты начала и конца")
+
+
+def default_grouping(period: Period) -> Grouping:
+    """Days for up to three months, weeks for up to a year, months beyond."""
+    if period.days <= 92:
+        return Grouping.day
+    if period.days <= 366:
+        return Grouping.week
+    return Grouping.month
+
+
+def bucket_start(day: date, grouping: Grouping) -> date:
+    """The first day of the day, ISO week (Monday) or calendar month holding `day`."""
+    if grouping is Grouping.week:
+        return day - timedelta(days=day.weekday())
+    if grouping is Grouping.month:
+        return day.replace(day=1)
+    return day
+
+
+def next_bucket(start: date, grouping: Grouping) -> date:
+    if grouping is Grouping.week:
+        return start + timedelta(days=7)
+    if grouping is Grouping.month:
+        return (start + timedelta(days=32)).replace(day=1)
+    return start + timedelta(days=1)

@@ -1,0 +1,1 @@
+"""Office visits: booked by operators, checked in by reception, closed by lawyers."""

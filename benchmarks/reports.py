@@ -38,9 +38,9 @@ from crm.calls.models import Call, CallDirection
 from crm.clients.models import Client
 from crm.contracts.models import Contract, ContractKind, ContractStatus
 from crm.core.crypto import KeyRing
+from crm.core.periods import Period
 from crm.core.roles import Role
 from crm.finance.models import Expense, Payment, PlannedPayment
-from crm.reports.periods import Period
 from crm.reports.rows import ReportScope
 from crm.reports.services import ReportService
 from crm.visits.models import Visit, VisitOutcome

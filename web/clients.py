@@ -48,7 +48,7 @@ async def recordings_to_open(
     request: web.Request, user: CurrentUser, rows: Sequence[CallRow]
 ) -> set[int]:
     """The calls among `rows` whose recording this employee may open: a recording is still
-    stored, and the table lets them listen to it and open its card (web/recordings.py asks
+    stored, and the table lets them listen to it and open its card (web/conversations.py asks
     for both rights over the call's employee). Ids, for a «Запись» link on each such row."""
     role, me = user.employee.role, user.employee.id
     allowed = [

@@ -12,7 +12,7 @@ from crm.core.permissions import Action, Scope, scope_of
 from crm.core.roles import Role
 from web.access import authorise
 from web.contracts import contract_for
-from web.filters import Period, firm_today, parse_date, parse_id, period_of
+from web.filters import DayRange, firm_today, parse_date, parse_id, period_of
 from web.i18n import gettext as _
 from web.keys import SERVICES
 from web.render import current_user, render
@@ -28,7 +28,7 @@ async def hearing_list(request: web.Request) -> web.StreamResponse:
     period = period_of(request.query, default="")
     if period.day_from is None and period.day_to is None:
         # Without a period the calendar starts today: what is coming matters most.
-        period = Period(firm_today(), None, "")
+        period = DayRange(firm_today(), None, "")
     employee = None if own else parse_id(request.query.get("employee"), _("Сотрудник"))
     rows = await services.courts.hearings(
         day_from=period.day_from,

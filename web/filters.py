@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from aiohttp import web
 from multidict import MultiMapping
 
 from crm.core.formatting import FIRM_TIMEZONE, parse_day
+from crm.core.periods import PeriodPreset, preset_period
 from crm.core.permissions import Action, Scope, scope_of
 from web.i18n import gettext as _
 from web.keys import CurrentUser
 
-PERIOD_PRESETS = ("day", "week", "month", "year")
+# The presets a list offers (a report offers fewer: see web/reports.py).
+LIST_PRESETS = (PeriodPreset.day, PeriodPreset.week, PeriodPreset.month, PeriodPreset.year)
 
 
 def parse_date(text: str) -> date | None:
@@ -48,8 +50,8 @@ def firm_today() -> date:
 
 
 @dataclass(frozen=True)
-class Period:
-    """Inclusive calendar days on the firm's clock; None on a side means open."""
+class DayRange:
+    """The days a list shows, inclusive, on the firm's clock; None on a side means open."""
 
     day_from: date | None
     day_to: date | None
@@ -64,26 +66,20 @@ class Period:
         return self.day_to.strftime("%d.%m.%Y") if self.day_to else ""
 
 
-def period_of(query: MultiMapping[str], *, default: str = "", today: date | None = None) -> Period:
+def period_of(
+    query: MultiMapping[str], *, default: str = "", today: date | None = None
+) -> DayRange:
     """`period=day|week|month|year`: the whole current one (this week is Monday to Sunday,
     so visits and hearings later this week show too), or `from`/`to` dates; a reversed
     range is a 400, not an empty list."""
-    today = today or firm_today()
     preset = query.get("period", default)
-    if preset == "day":
-        return Period(today, today, preset)
-    if preset == "week":
-        monday = today - timedelta(days=today.weekday())
-        return Period(monday, monday + timedelta(days=6), preset)
-    if preset == "month":
-        next_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-        return Period(today.replace(day=1), next_month - timedelta(days=1), preset)
-    if preset == "year":
-        return Period(today.replace(month=1, day=1), today.replace(month=12, day=31), preset)
+    if preset in LIST_PRESETS:
+        period = preset_period(PeriodPreset(preset), today or firm_today())
+        return DayRange(period.start, period.end, preset)
     day_from, day_to = parse_date(query.get("from", "")), parse_date(query.get("to", ""))
     if day_from and day_to and day_from > day_to:
         raise web.HTTPBadRequest(text=_("Начало периода позже его конца"))
-    return Period(day_from, day_to, "")
+    return DayRange(day_from, day_to, "")
 
 
 def employee_filter(user: CurrentUser, action: Action, query: MultiMapping[str]) -> int | None:

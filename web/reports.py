@@ -15,9 +15,10 @@ from markupsafe import Markup
 from crm.contracts.models import ContractKind, ContractStatus
 from crm.core.errors import CrmError
 from crm.core.formatting import format_date
+from crm.core.periods import Period, PeriodPreset, preset_period
 from crm.core.permissions import Action, Scope, scope_of
 from crm.core.roles import Role
-from crm.reports.periods import Grouping, Period, PeriodPreset, default_grouping, preset_period
+from crm.reports.grouping import Grouping, default_grouping
 from crm.reports.rows import (
     FUNNEL_STAGES,
     BreakdownRow,
@@ -26,7 +27,7 @@ from crm.reports.rows import (
     ReportScope,
     SeriesRow,
 )
-from web import report_charts as charts
+from web import charts
 from web.access import authorise
 from web.exports import Column, Kind, Table, neutralise, to_csv, to_xlsx
 from web.filters import parse_date, parse_id
@@ -69,6 +70,9 @@ EXPORT_FORMATS = {
 }
 MAX_TEXT_FILTER = 200
 
+# The periods a report offers by name; any other span is a custom one, dates given.
+REPORT_PRESETS = (PeriodPreset.day, PeriodPreset.week, PeriodPreset.month, PeriodPreset.custom)
+
 
 @dataclass(frozen=True)
 class ReportRequest:
@@ -100,7 +104,9 @@ def parse_report_request(query: Mapping[str, str], today: date) -> ReportRequest
     try:
         preset = PeriodPreset(query.get("period") or PeriodPreset.month.value)
     except ValueError:
-        raise web.HTTPBadRequest(text=_("Неизвестный период")) from None
+        preset = None
+    if preset not in REPORT_PRESETS:
+        raise web.HTTPBadRequest(text=_("Неизвестный период"))
     try:
         if preset is PeriodPreset.custom:
             start, end = parse_date(query.get("from", "")), parse_date(query.get("to", ""))

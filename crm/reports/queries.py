@@ -14,10 +14,11 @@ from crm.calls.models import Call, CallDirection
 from crm.clients.models import Client
 from crm.contracts.models import Contract, ContractKind, ContractStatus
 from crm.core.firm_calendar import firm_date
+from crm.core.periods import Period
 from crm.core.roles import Role
 from crm.core.sql import as_date
 from crm.finance.models import Expense, Payment, PlannedPayment
-from crm.reports.periods import Grouping, Period, bucket_start, next_bucket
+from crm.reports.grouping import Grouping, bucket_start, next_bucket
 from crm.reports.rows import (
     BreakdownRow,
     ContractLine,

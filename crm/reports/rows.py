@@ -8,7 +8,8 @@ from datetime import date
 from enum import StrEnum
 
 from crm.contracts.models import ContractKind, ContractStatus
-from crm.reports.periods import Grouping, Period
+from crm.core.periods import Period
+from crm.reports.grouping import Grouping
 from crm.staff.models import Employee
 
 

@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from crm.clients.models import Client
 from crm.core.formatting import FIRM_TIMEZONE
+from crm.core.periods import Period
 from crm.core.roles import Role
 from crm.core.service import Service
-from crm.reports.periods import Grouping, Period, default_grouping
+from crm.reports.grouping import Grouping, default_grouping
 from crm.reports.queries import CALL_CENTRE_ROLES, ReportQueries, breakdown, funnel_of
 from crm.reports.rows import (
     ContractLine,

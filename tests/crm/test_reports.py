@@ -13,9 +13,10 @@ from crm.calls.models import Call, CallDirection
 from crm.clients.models import Client
 from crm.contracts.models import Contract, ContractKind, ContractStatus
 from crm.core.errors import InvalidInput
+from crm.core.periods import Period, PeriodPreset, preset_period
 from crm.core.roles import Role
 from crm.finance.models import Expense, Payment, PlannedPayment
-from crm.reports.periods import Grouping, Period, PeriodPreset, default_grouping, preset_period
+from crm.reports.grouping import Grouping, default_grouping
 from crm.reports.rows import FunnelCounts, FunnelStage, ReportFilter, ReportScope
 from crm.reports.services import ReportService
 from crm.staff.models import Employee

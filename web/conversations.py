@@ -1,4 +1,4 @@
-"""Pages of recorded calls: player and transcript, search, listening queue, statistics."""
+"""Pages of recorded calls: player and transcript, search, listening queue, call statistics."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from crm.calls.services import CALL_CENTRE_QUEUE
 from crm.calls.statistics import NO_QUEUE
 from crm.conversations.search import CallView, clock
 from crm.core.permissions import Action, Scope, may, scope_of
+from web import charts
 from web.access import authorise
-from web.charts import Bar, horizontal_bars, stacked_columns
 from web.filters import firm_today
 from web.i18n import gettext as _
 from web.keys import SERVICES, RecordingAudio
@@ -239,15 +239,25 @@ async def call_statistics(request: web.Request) -> web.StreamResponse:
     stats = await request.app[SERVICES].call_statistics.of_period(
         until - timedelta(days=days - 1), until
     )
-    per_day = stacked_columns(
-        [Bar(row.label, (row.answered, row.missed)) for row in stats.by_day],
-        [_("отвеченные"), _("пропущенные")],
+    per_day = charts.column_chart(
+        [row.label for row in stats.by_day],
+        [
+            charts.Series(_("отвеченные"), [row.answered for row in stats.by_day]),
+            charts.Series(_("пропущенные"), [row.missed for row in stats.by_day]),
+        ],
         title=_("Звонки по дням"),
+        chart_id="calls-by-day",
+        stacked=True,
     )
     shares = [
         (row.label, 100 * row.talk_share) for row in stats.by_employee if row.talk_share is not None
     ]
-    share_chart = horizontal_bars(shares, title=_("Доля речи сотрудника в разговоре"))
+    share_chart = charts.bar_chart(
+        shares,
+        title=_("Доля речи сотрудника в разговоре"),
+        chart_id="talk-share",
+        measure=charts.PERCENT,
+    )
     return render(
         request,
         "call_statistics.html",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from markupsafe import Markup
 
-from web.report_charts import (
+from web.charts import (
     MONEY,
     FunnelBar,
     Series,

@@ -1,4 +1,4 @@
-"""Periods of the statistics: presets, bounds on the firm's days, and how days are grouped."""
+"""Periods of the firm's calendar: inclusive day ranges, and the presets people pick."""
 
 from __future__ import annotations
 
@@ -15,16 +15,11 @@ from crm.core.firm_calendar import firm_day_bounds
 MAX_PERIOD_DAYS = 3 * 366
 
 
-class Grouping(StrEnum):
-    day = "day"
-    week = "week"
-    month = "month"
-
-
 class PeriodPreset(StrEnum):
     day = "day"  # today
     week = "week"  # this calendar week, Monday to Sunday
     month = "month"  # this calendar month
+    year = "year"  # this calendar year
     custom = "custom"
 
 
@@ -51,7 +46,7 @@ class Period:
 
 
 def preset_period(preset: PeriodPreset, today: date) -> Period:
-    """Today, this week (Monday to Sunday) or this month; `custom` has no preset."""
+    """Today, this week (Monday to Sunday), this month or this year; `custom` has no preset."""
     if preset is PeriodPreset.day:
         return Period(today, today)
     if preset is PeriodPreset.week:
@@ -60,30 +55,6 @@ def preset_period(preset: PeriodPreset, today: date) -> Period:
     if preset is PeriodPreset.month:
         last = calendar.monthrange(today.year, today.month)[1]
         return Period(today.replace(day=1), today.replace(day=last))
+    if preset is PeriodPreset.year:
+        return Period(today.replace(month=1, day=1), today.replace(month=12, day=31))
     raise InvalidInput("Для своего периода укажите даты начала и конца")
-
-
-def default_grouping(period: Period) -> Grouping:
-    """Days for up to three months, weeks for up to a year, months beyond."""
-    if period.days <= 92:
-        return Grouping.day
-    if period.days <= 366:
-        return Grouping.week
-    return Grouping.month
-
-
-def bucket_start(day: date, grouping: Grouping) -> date:
-    """The first day of the day, ISO week (Monday) or calendar month holding `day`."""
-    if grouping is Grouping.week:
-        return day - timedelta(days=day.weekday())
-    if grouping is Grouping.month:
-        return day.replace(day=1)
-    return day
-
-
-def next_bucket(start: date, grouping: Grouping) -> date:
-    if grouping is Grouping.week:
-        return start + timedelta(days=7)
-    if grouping is Grouping.month:
-        return (start + timedelta(days=32)).replace(day=1)
-    return start + timedelta(days=1)

@@ -11,14 +11,13 @@ from aiohttp.typedefs import Handler
 
 from crm.staff.passwords import MAX_PASSWORD_LENGTH
 from web.i18n import gettext as _
-from web.keys import CONFIG, SERVICES, USER_KEY, CurrentUser
+from web.keys import CONFIG, PUBLIC_ROUTES, SERVICES, USER_KEY, CurrentUser
 from web.render import current_user, render
 
 SESSION_COOKIE = "lexcrm_session"
 # Before login there is no server-side session to keep a CSRF token in, so the login form
 # uses a double-submit cookie instead.
 LOGIN_CSRF_COOKIE = "lexcrm_login_csrf"
-PUBLIC_PATHS = frozenset({"/login", "/healthz", "/lang"})
 LOGIN_PATHS = frozenset({"/login"})
 MAX_LOGIN_LENGTH = 64
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
@@ -35,7 +34,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         if resolved is not None:
             employee, session = resolved
             request[USER_KEY] = CurrentUser(employee=employee, session=session)
-    if current_user(request) is None and not _is_public(request.path):
+    public = request.match_info.route.name in request.app[PUBLIC_ROUTES]
+    if current_user(request) is None and not public:
         raise web.HTTPSeeOther(location="/login")
     return await handler(request)
 
@@ -61,10 +61,6 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
 def tokens_match(sent: str, expected: str) -> bool:
     # compare_digest refuses str with non-ASCII characters (TypeError): compare bytes.
     return hmac.compare_digest(sent.encode(), expected.encode())
-
-
-def _is_public(path: str) -> bool:
-    return path in PUBLIC_PATHS or path.startswith("/static/")
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:

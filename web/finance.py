@@ -7,8 +7,8 @@ from aiohttp import web
 from crm.core.errors import CrmError
 from crm.core.permissions import Action, Scope, scope_of
 from crm.core.roles import Role
-from crm.finance.services import PlanStatus
-from web.access import authorise
+from crm.finance.services import LawyerFinances, PlanStatus
+from web.access import signed_in, target_of
 from web.filters import employee_filter, parse_date, parse_id, period_of
 from web.i18n import gettext as _
 from web.keys import SERVICES
@@ -17,7 +17,7 @@ from web.render import render
 
 async def finance(request: web.Request) -> web.StreamResponse:
     """Expenses and income: how much, to whom, for what, and how much remains."""
-    user = await authorise(request, Action.view_finance, refusal=_("Нет доступа к финансам"))
+    user = signed_in(request)
     services = request.app[SERVICES]
     period = period_of(request.query, default="month")
     employee = employee_filter(user, Action.view_finance, request.query)
@@ -40,7 +40,7 @@ async def finance(request: web.Request) -> web.StreamResponse:
 
 
 async def record_expense(request: web.Request) -> web.StreamResponse:
-    user = await authorise(request, Action.record_expense, refusal=_("Расходы записывает кассир"))
+    user = signed_in(request)
     services = request.app[SERVICES]
     form = await request.post()
     values = {key: str(form.get(key, ""))[:1000] for key in ("amount", "payee", "purpose")}
@@ -59,7 +59,7 @@ async def record_expense(request: web.Request) -> web.StreamResponse:
 
 async def lawyer_list(request: web.Request) -> web.StreamResponse:
     """Lawyers: class, contracts, accrued, paid out, balance (a lawyer sees their own line)."""
-    user = await authorise(request, Action.view_lawyers, refusal=_("Нет доступа к юристам"))
+    user = signed_in(request)
     own = scope_of(user.employee.role, Action.view_lawyers) is Scope.own
     rows = await request.app[SERVICES].finance.lawyer_finances(
         user.employee.id if own else parse_id(request.query.get("employee"), _("Сотрудник"))
@@ -70,24 +70,15 @@ async def lawyer_list(request: web.Request) -> web.StreamResponse:
 async def lawyer_card(request: web.Request) -> web.StreamResponse:
     """One lawyer's finances: accruals by payment and payouts; the cashier pays out here."""
     services = request.app[SERVICES]
-    lawyer_id = parse_id(request.match_info["lawyer_id"], _("Юрист")) or 0
-    rows = await services.finance.lawyer_finances(lawyer_id)
-    if not rows:
-        raise web.HTTPNotFound(text=_("Юрист не найден"))
-    user = await authorise(
-        request,
-        Action.view_lawyers,
-        refusal=_("Нет доступа к финансам этого юриста"),
-        owner_id=lawyer_id,
-        object_type="lawyer",
-        object_id=lawyer_id,
-    )
+    row = target_of(request, LawyerFinances)
+    lawyer_id = row.lawyer.id
+    user = signed_in(request)
     accruals, payouts = await services.finance.accruals_and_payouts(lawyer_id)
     return render(
         request,
         "lawyer.html",
         {
-            "row": rows[0],
+            "row": row,
             "accruals": accruals,
             "payouts": payouts,
             "can_pay_out": scope_of(user.employee.role, Action.pay_out) is not None,
@@ -96,15 +87,8 @@ async def lawyer_card(request: web.Request) -> web.StreamResponse:
 
 
 async def pay_out(request: web.Request) -> web.StreamResponse:
-    lawyer_id = parse_id(request.match_info["lawyer_id"], _("Юрист")) or 0
-    user = await authorise(
-        request,
-        Action.pay_out,
-        refusal=_("Выплаты делает кассир"),
-        owner_id=lawyer_id,
-        object_type="lawyer",
-        object_id=lawyer_id,
-    )
+    lawyer_id = target_of(request, int)
+    user = signed_in(request)
     form = await request.post()
     try:
         await request.app[SERVICES].finance.pay_out(
@@ -120,7 +104,7 @@ async def pay_out(request: web.Request) -> web.StreamResponse:
 
 async def income_plan(request: web.Request) -> web.StreamResponse:
     """The income plan: payments expected under contracts, paid / overdue / upcoming."""
-    user = await authorise(request, Action.view_plan, refusal=_("Нет доступа к плану поступлений"))
+    user = signed_in(request)
     services = request.app[SERVICES]
     period = period_of(request.query, default="month")
     employee = employee_filter(user, Action.view_plan, request.query)

@@ -149,5 +149,7 @@ SERVICES = web.AppKey("services", WebServices)
 # runs in this process.
 TELEPHONY_HEALTH: web.AppKey[TelephonyHealth] = web.AppKey("telephony_health")
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+# Names of the routes served without a session (the route table marks them).
+PUBLIC_ROUTES: web.AppKey[frozenset[str]] = web.AppKey("public_routes")
 # Set by the session middleware; absent for anonymous requests.
 USER_KEY = web.RequestKey("lexcrm.user", CurrentUser)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from crm.core.errors import CrmError
-from crm.core.permissions import Action
 from crm.core.roles import Role
-from web.access import authorise
+from web.access import signed_in, target_of
 from web.filters import parse_id
 from web.i18n import N_
 from web.i18n import gettext as _
@@ -38,12 +37,10 @@ async def staff_page(
 
 
 async def staff(request: web.Request) -> web.StreamResponse:
-    await authorise(request, Action.manage_staff, refusal=_(_REFUSAL))
     return await staff_page(request)
 
 
 async def add_employee(request: web.Request) -> web.StreamResponse:
-    await authorise(request, Action.manage_staff, refusal=_(_REFUSAL))
     form = await request.post()
     try:
         role = Role(str(form.get("role", "")))
@@ -63,14 +60,7 @@ async def add_employee(request: web.Request) -> web.StreamResponse:
 
 
 async def update_employee(request: web.Request) -> web.StreamResponse:
-    employee_id = parse_id(request.match_info["employee_id"], _("Сотрудник")) or 0
-    await authorise(
-        request,
-        Action.manage_staff,
-        refusal=_(_REFUSAL),
-        object_type="employee",
-        object_id=employee_id,
-    )
+    employee_id = target_of(request, int)
     form = await request.post()
     try:
         await request.app[SERVICES].staff.update_employee(
@@ -85,14 +75,8 @@ async def update_employee(request: web.Request) -> web.StreamResponse:
 
 
 async def deactivate_employee(request: web.Request) -> web.StreamResponse:
-    employee_id = parse_id(request.match_info["employee_id"], _("Сотрудник")) or 0
-    user = await authorise(
-        request,
-        Action.manage_staff,
-        refusal=_(_REFUSAL),
-        object_type="employee",
-        object_id=employee_id,
-    )
+    employee_id = target_of(request, int)
+    user = signed_in(request)
     if employee_id == user.employee.id:
         return await staff_page(request, form_error=_("Нельзя отключить самого себя"), status=400)
     try:
@@ -103,7 +87,6 @@ async def deactivate_employee(request: web.Request) -> web.StreamResponse:
 
 
 async def add_lawyer_class(request: web.Request) -> web.StreamResponse:
-    await authorise(request, Action.manage_staff, refusal=_(_REFUSAL))
     form = await request.post()
     try:
         await request.app[SERVICES].staff.add_lawyer_class(

@@ -11,7 +11,7 @@ from crm.core.formatting import FIRM_TIMEZONE
 from crm.core.permissions import Action, Scope, scope_of
 from crm.core.roles import Role
 from crm.visits.models import Visit, VisitOutcome
-from web.access import authorise
+from web.access import signed_in, target_of
 from web.clients import client_for
 from web.filters import parse_date, parse_id, period_of
 from web.i18n import gettext as _
@@ -36,7 +36,7 @@ def back_to(request: web.Request, fallback: str) -> str:
 async def visit_list(request: web.Request) -> web.StreamResponse:
     """Visits of a day or period: reception's appointments, an operator's bookings, a
     lawyer's meetings, everything for the director — each narrowed by employee."""
-    user = await authorise(request, Action.view_visits, refusal=_("Нет доступа к визитам"))
+    user = signed_in(request)
     services = request.app[SERVICES]
     role = user.employee.role
     period = period_of(request.query, default="day")
@@ -69,15 +69,7 @@ async def visit_list(request: web.Request) -> web.StreamResponse:
 
 async def book_visit(request: web.Request) -> web.StreamResponse:
     """Book a visit for the client (operator during a call, reception, the client's lawyer)."""
-    user, client = await client_for(request, Action.view_client)
-    await authorise(
-        request,
-        Action.book_visit,
-        refusal=_("Нет права записывать клиентов на визит"),
-        owner_id=client.lawyer_id,
-        object_type="client",
-        object_id=client.id,
-    )
+    user, client = client_for(request)
     form = await request.post()
     day = parse_date(str(form.get("day", ""))[:20])
     if day is None:
@@ -97,25 +89,14 @@ async def book_visit(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(location=f"/clients/{client.id}")
 
 
-async def _visit(request: web.Request) -> Visit:
-    visit_id = parse_id(request.match_info["visit_id"], _("Визит"))
-    visit = await request.app[SERVICES].visits.get(visit_id or 0)
-    if visit is None:
-        raise web.HTTPNotFound(text=_("Визит не найден"))
-    return visit
+def _visit(request: web.Request) -> Visit:
+    return target_of(request, Visit)
 
 
 async def check_in(request: web.Request) -> web.StreamResponse:
     """Reception: the client came; they may pick the lawyer for a client without one."""
-    visit = await _visit(request)
-    user = await authorise(
-        request,
-        Action.check_in_visit,
-        refusal=_("Отмечать приход клиентов может ресепшин"),
-        owner_id=visit.lawyer_id,
-        object_type="visit",
-        object_id=visit.id,
-    )
+    visit = _visit(request)
+    user = signed_in(request)
     form = await request.post()
     try:
         await request.app[SERVICES].visits.check_in(
@@ -130,15 +111,7 @@ async def check_in(request: web.Request) -> web.StreamResponse:
 
 async def close_visit(request: web.Request) -> web.StreamResponse:
     """How the visit ended (the lawyer it was with, or reception for no-shows)."""
-    visit = await _visit(request)
-    await authorise(
-        request,
-        Action.close_visit,
-        refusal=_("Итог визита записывает юрист, который вёл встречу"),
-        owner_id=visit.lawyer_id,
-        object_type="visit",
-        object_id=visit.id,
-    )
+    visit = _visit(request)
     form = await request.post()
     try:
         outcome = VisitOutcome(str(form.get("outcome", "")))
@@ -153,14 +126,7 @@ async def close_visit(request: web.Request) -> web.StreamResponse:
 
 async def walk_in(request: web.Request) -> web.StreamResponse:
     """Reception: a client came without booking; the visit starts checked in with a lawyer."""
-    user, client = await client_for(request, Action.view_client)
-    await authorise(
-        request,
-        Action.check_in_visit,
-        refusal=_("Отмечать приход клиентов может ресепшин"),
-        object_type="client",
-        object_id=client.id,
-    )
+    user, client = client_for(request)
     form = await request.post()
     lawyer = parse_id(str(form.get("lawyer", "")), _("Юрист"))
     if lawyer is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -14,47 +13,8 @@ from crm.core.roles import Role
 from crm.finance.services import PlanStatus
 from crm.staff.models import Employee
 from web.filters import firm_today
-from web.i18n import N_
 from web.keys import SERVICES, WebServices
 from web.render import current_user, render
-
-
-@dataclass(frozen=True)
-class Tab:
-    path: str
-    title: str  # a msgid; the template translates it
-    action: Action | None  # None: every employee
-
-
-TABS = (
-    Tab("/", N_("Рабочее место"), None),
-    Tab("/clients", N_("Клиенты"), Action.view_client),
-    Tab("/contracts", N_("Договоры"), Action.view_contracts),
-    Tab("/visits", N_("Визиты"), Action.view_visits),
-    Tab("/calls?direction=inbound", N_("Звонки КЦ"), Action.view_calls),
-    Tab("/calls?direction=outbound", N_("Исходящие"), Action.view_calls),
-    Tab("/callbacks", N_("Перезвонить"), Action.view_callbacks),
-    Tab("/finance", N_("Расходы и поступления"), Action.view_finance),
-    Tab("/lawyers", N_("Юристы"), Action.view_lawyers),
-    Tab("/plan", N_("План поступлений"), Action.view_plan),
-    Tab("/courts", N_("Суды"), Action.view_hearings),
-    Tab("/reports", N_("Статистика"), Action.view_statistics),
-    Tab("/call-statistics", N_("Статистика звонков"), Action.view_call_statistics),
-    Tab("/listening-queue", N_("Прослушать"), Action.view_listening_queue),
-    Tab("/transcripts/search", N_("Поиск по разговорам"), Action.search_transcripts),
-    Tab("/reminders", N_("Напоминания"), None),
-    Tab("/journal", N_("Журнал"), Action.view_journal),
-    Tab("/staff", N_("Сотрудники"), Action.manage_staff),
-)
-
-
-def tabs_of(employee: Employee | None) -> list[Tab]:
-    """The tabs this employee's job may open (the permission table decides)."""
-    if employee is None:
-        return []
-    return [
-        tab for tab in TABS if tab.action is None or scope_of(employee.role, tab.action) is not None
-    ]
 
 
 async def home(request: web.Request) -> web.StreamResponse:

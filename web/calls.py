@@ -45,8 +45,7 @@ async def call_list(request: web.Request) -> web.StreamResponse:
             "employees": [] if own else await services.staff.list_employees(),
             "selected_employee": employee,
             "me": user.employee.id,
-            "can_comment_all": scope_of(user.employee.role, Action.comment_call)
-            in {Scope.all, Scope.department},
+            "can_comment_all": scope_of(user.employee.role, Action.comment_call) is Scope.all,
             "can_comment_own": scope_of(user.employee.role, Action.comment_call) is Scope.own,
         },
     )

@@ -16,7 +16,7 @@ from crm.contracts.models import ContractKind, ContractStatus
 from crm.core.errors import CrmError
 from crm.core.formatting import format_date
 from crm.core.periods import Period, PeriodPreset, preset_period
-from crm.core.permissions import Action, Scope, scope_of
+from crm.core.permissions import Action, scope_of
 from crm.core.roles import Role
 from crm.reports.grouping import Grouping, default_grouping
 from crm.reports.rows import (
@@ -131,9 +131,11 @@ def parse_report_request(query: Mapping[str, str], today: date) -> ReportRequest
     return ReportRequest(preset, period, grouping, filters)
 
 
-def report_scope(role: Role, action: Action) -> ReportScope:
-    """The whole firm for the director; the call-centre figures for the call-centre head."""
-    return ReportScope.firm if scope_of(role, action) is Scope.all else ReportScope.call_centre
+def report_scope(role: Role) -> ReportScope:
+    """The whole firm's figures for whom the table allows them (the director); the call
+    centre's for the other jobs that see statistics (the call-centre head)."""
+    firm = scope_of(role, Action.view_firm_statistics) is not None
+    return ReportScope.firm if firm else ReportScope.call_centre
 
 
 def bucket_label(row: SeriesRow, grouping: Grouping, *, short: bool = False) -> str:
@@ -151,7 +153,7 @@ async def reports_page(request: web.Request) -> web.StreamResponse:
     user = signed_in(request)
     services = request.app[SERVICES]
     role = user.employee.role
-    scope = report_scope(role, Action.view_statistics)
+    scope = report_scope(role)
     asked = parse_report_request(request.query, services.reports.today())
     overview = await services.reports.overview(
         asked.period, filters=asked.filters, grouping=asked.grouping, scope=scope
@@ -160,7 +162,7 @@ async def reports_page(request: web.Request) -> web.StreamResponse:
     export_scope = scope_of(role, Action.export_reports)
     exports = {}
     if export_scope is not None:
-        for kind in _kinds_for(report_scope(role, Action.export_reports)):
+        for kind in _kinds_for(report_scope(role)):
             exports[kind] = {
                 fmt: "/reports/export?" + urlencode({**asked.query(), "kind": kind, "format": fmt})
                 for fmt in EXPORT_FORMATS
@@ -300,7 +302,7 @@ async def export_report(request: web.Request) -> web.StreamResponse:
     user = signed_in(request)
     services = request.app[SERVICES]
     me = user.employee.id
-    scope = report_scope(user.employee.role, Action.export_reports)
+    scope = report_scope(user.employee.role)
     kind, fmt = request.query.get("kind", ""), request.query.get("format", "")
     if fmt not in EXPORT_FORMATS:
         raise web.HTTPBadRequest(text=_("Формат выгрузки: csv или xlsx"))

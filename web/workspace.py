@@ -31,10 +31,10 @@ async def _panels(services: WebServices, me: Employee) -> dict[str, Any]:
     today = firm_today()
     role = me.role
     panels: dict[str, Any] = {"role": role.value}
-    client_scope = scope_of(role, Action.view_client)
-    if client_scope is Scope.own and role is Role.lawyer:
+    clients = scope_of(role, Action.panel_clients)
+    if clients is Scope.own:
         panels["clients"] = await services.clients.list_clients(lawyer_id=me.id, limit=20)
-    elif client_scope is not None and role in {Role.operator, Role.call_centre_head}:
+    elif clients is not None:
         panels["clients"] = await services.clients.list_clients(limit=10)
     if scope_of(role, Action.view_visits) is not None:
         own = scope_of(role, Action.view_visits) is Scope.own
@@ -46,9 +46,10 @@ async def _panels(services: WebServices, me: Employee) -> dict[str, Any]:
             # A start page shows the first of the day; /visits has them all.
             limit=30,
         )
-    if role in {Role.lawyer, Role.director, Role.cashier}:
+    overdue = scope_of(role, Action.panel_overdue_payments)
+    if overdue is not None:
         panels["overdue"] = await services.finance.plan_lines(
-            lawyer_id=me.id if role is Role.lawyer else None,
+            lawyer_id=me.id if overdue is Scope.own else None,
             day_to=today,
             status=PlanStatus.overdue,
             limit=20,
@@ -62,16 +63,17 @@ async def _panels(services: WebServices, me: Employee) -> dict[str, Any]:
             lawyer_id=me.id if own and role is Role.lawyer else None,
             limit=30,
         )
-    if role is Role.lawyer:
+    if scope_of(role, Action.panel_own_finances) is not None:
         finances = await services.finance.lawyer_finances(me.id)
         panels["my_finances"] = finances[0] if finances else None
-    if role in {Role.director, Role.cashier}:
+    if scope_of(role, Action.panel_cash) is not None:
         month = await services.finance.cash_movements(
             day_from=today.replace(day=1), day_to=today, limit=10
         )
         panels["month"] = month
-    if role in {Role.director, Role.call_centre_head, Role.operator}:
-        own = scope_of(role, Action.view_calls) is Scope.own
+    calls = scope_of(role, Action.panel_calls_today)
+    if calls is not None:
+        own = calls is Scope.own
         panels["calls_today"] = await services.call_log.calls(
             direction=CallDirection.inbound,
             day_from=today,
@@ -81,14 +83,14 @@ async def _panels(services: WebServices, me: Employee) -> dict[str, Any]:
         )
     if scope_of(role, Action.view_callbacks) is not None:
         panels["callbacks"] = len(await services.calls.open_callbacks())
-    if role in {Role.director, Role.call_centre_head}:
+    if scope_of(role, Action.panel_contracts_at_risk) is not None:
         # Clients who spoke of ending the contract, asking money back, complaining.
         panels["at_risk"] = (await services.contract_risk.contracts())[:20]
     # Whoever heads someone hears of the clients their people could not reach.
     panels["escalated"] = await services.reminder_oversight.escalated_to(me.id)
-    if role is Role.administrator:
+    if scope_of(role, Action.panel_employees) is not None:
         panels["employees"] = await services.staff.list_employees()
-    if role in {Role.reception, Role.lawyer}:
+    if scope_of(role, Action.panel_lawyers) is not None:
         panels["lawyers"] = [
             e
             for e in await services.staff.list_employees()

@@ -1,4 +1,4 @@
-"""The one permission table: which job may do what, over whose objects (own, department, all)."""
+"""The one permission table: which job may do what, over whose objects (their own, or all)."""
 
 from __future__ import annotations
 
@@ -43,11 +43,22 @@ class Action(StrEnum):
     export_recording = "export_recording"
     set_reminder = "set_reminder"
     oversee_reminders = "oversee_reminders"
+    # the whole firm's figures, beyond the call centre's
+    view_firm_statistics = "view_firm_statistics"
+    panel_clients = "panel_clients"  # start page: clients (own: one's own)
+    # start page: overdue plan payments (own: of one's contracts)
+    panel_overdue_payments = "panel_overdue_payments"
+    panel_own_finances = "panel_own_finances"  # start page: one's accrued, paid, balance
+    panel_cash = "panel_cash"  # start page: the month's cash
+    # start page: today's call-centre calls (own: one's own)
+    panel_calls_today = "panel_calls_today"
+    panel_contracts_at_risk = "panel_contracts_at_risk"  # start page: at-risk contracts
+    panel_employees = "panel_employees"  # start page: the employees
+    panel_lawyers = "panel_lawyers"  # start page: the lawyers to assign
 
 
 class Scope(StrEnum):
     own = "own"  # objects assigned to the employee (their clients)
-    department = "department"  # the employee's department (the call centre, the lawyers)
     all = "all"
 
 
@@ -89,6 +100,15 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.export_recording: Scope.all,
         Action.set_reminder: Scope.all,
         Action.oversee_reminders: Scope.all,
+        Action.view_firm_statistics: Scope.all,
+        Action.panel_clients: NONE,
+        Action.panel_overdue_payments: Scope.all,
+        Action.panel_own_finances: NONE,
+        Action.panel_cash: Scope.all,
+        Action.panel_calls_today: Scope.all,
+        Action.panel_contracts_at_risk: Scope.all,
+        Action.panel_employees: NONE,
+        Action.panel_lawyers: NONE,
     },
     Role.lawyer: {
         Action.view_client: Scope.own,
@@ -126,6 +146,15 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.export_recording: NONE,
         Action.set_reminder: Scope.own,
         Action.oversee_reminders: NONE,
+        Action.view_firm_statistics: NONE,
+        Action.panel_clients: Scope.own,
+        Action.panel_overdue_payments: Scope.own,
+        Action.panel_own_finances: Scope.own,
+        Action.panel_cash: NONE,
+        Action.panel_calls_today: NONE,
+        Action.panel_contracts_at_risk: NONE,
+        Action.panel_employees: NONE,
+        Action.panel_lawyers: Scope.all,
     },
     Role.court_representative: {
         Action.view_client: Scope.own,
@@ -165,6 +194,15 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.export_recording: NONE,
         Action.set_reminder: Scope.own,
         Action.oversee_reminders: NONE,
+        Action.view_firm_statistics: NONE,
+        Action.panel_clients: NONE,
+        Action.panel_overdue_payments: NONE,
+        Action.panel_own_finances: NONE,
+        Action.panel_cash: NONE,
+        Action.panel_calls_today: NONE,
+        Action.panel_contracts_at_risk: NONE,
+        Action.panel_employees: NONE,
+        Action.panel_lawyers: NONE,
     },
     Role.reception: {
         Action.view_client: Scope.all,
@@ -202,6 +240,15 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.export_recording: NONE,
         Action.set_reminder: NONE,
         Action.oversee_reminders: NONE,
+        Action.view_firm_statistics: NONE,
+        Action.panel_clients: NONE,
+        Action.panel_overdue_payments: NONE,
+        Action.panel_own_finances: NONE,
+        Action.panel_cash: NONE,
+        Action.panel_calls_today: NONE,
+        Action.panel_contracts_at_risk: NONE,
+        Action.panel_employees: NONE,
+        Action.panel_lawyers: Scope.all,
     },
     Role.cashier: {
         Action.view_client: Scope.all,
@@ -239,22 +286,31 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.export_recording: NONE,
         Action.set_reminder: NONE,
         Action.oversee_reminders: NONE,
+        Action.view_firm_statistics: NONE,
+        Action.panel_clients: NONE,
+        Action.panel_overdue_payments: Scope.all,
+        Action.panel_own_finances: NONE,
+        Action.panel_cash: Scope.all,
+        Action.panel_calls_today: NONE,
+        Action.panel_contracts_at_risk: NONE,
+        Action.panel_employees: NONE,
+        Action.panel_lawyers: NONE,
     },
     Role.call_centre_head: {
         Action.view_client: Scope.all,
         Action.call_client: Scope.all,
-        Action.view_callbacks: Scope.department,
-        Action.view_journal: Scope.department,
+        Action.view_callbacks: Scope.all,
+        Action.view_journal: Scope.all,
         Action.view_contracts: NONE,
         Action.add_contract: NONE,
         Action.plan_payment: NONE,
         Action.take_payment: NONE,
         Action.book_visit: Scope.all,
         Action.check_in_visit: NONE,
-        Action.view_visits: Scope.department,
+        Action.view_visits: Scope.all,
         Action.close_visit: NONE,
-        Action.view_calls: Scope.department,
-        Action.comment_call: Scope.department,
+        Action.view_calls: Scope.all,
+        Action.comment_call: Scope.all,
         Action.add_note: Scope.all,
         Action.view_finance: NONE,
         Action.record_expense: NONE,
@@ -265,22 +321,31 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.schedule_hearing: NONE,
         Action.record_hearing_result: NONE,
         Action.change_contract_status: NONE,
-        Action.view_statistics: Scope.department,
-        Action.export_reports: Scope.department,
+        Action.view_statistics: Scope.all,
+        Action.export_reports: Scope.all,
         Action.manage_staff: NONE,
-        Action.listen_recording: Scope.department,
-        Action.view_transcript: Scope.department,
-        Action.search_transcripts: Scope.department,
-        Action.view_listening_queue: Scope.department,
-        Action.view_call_statistics: Scope.department,
+        Action.listen_recording: Scope.all,
+        Action.view_transcript: Scope.all,
+        Action.search_transcripts: Scope.all,
+        Action.view_listening_queue: Scope.all,
+        Action.view_call_statistics: Scope.all,
         Action.export_recording: NONE,
         Action.set_reminder: Scope.all,
-        Action.oversee_reminders: Scope.department,
+        Action.oversee_reminders: Scope.all,
+        Action.view_firm_statistics: NONE,
+        Action.panel_clients: Scope.all,
+        Action.panel_overdue_payments: NONE,
+        Action.panel_own_finances: NONE,
+        Action.panel_cash: NONE,
+        Action.panel_calls_today: Scope.all,
+        Action.panel_contracts_at_risk: Scope.all,
+        Action.panel_employees: NONE,
+        Action.panel_lawyers: NONE,
     },
     Role.operator: {
         Action.view_client: Scope.all,
         Action.call_client: Scope.all,
-        Action.view_callbacks: Scope.department,
+        Action.view_callbacks: Scope.all,
         Action.view_journal: NONE,
         Action.view_contracts: NONE,
         Action.add_contract: NONE,
@@ -313,6 +378,15 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.export_recording: NONE,
         Action.set_reminder: NONE,
         Action.oversee_reminders: NONE,
+        Action.view_firm_statistics: NONE,
+        Action.panel_clients: Scope.all,
+        Action.panel_overdue_payments: NONE,
+        Action.panel_own_finances: NONE,
+        Action.panel_cash: NONE,
+        Action.panel_calls_today: Scope.own,
+        Action.panel_contracts_at_risk: NONE,
+        Action.panel_employees: NONE,
+        Action.panel_lawyers: NONE,
     },
     Role.administrator: {
         Action.view_client: NONE,
@@ -350,6 +424,15 @@ PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
         Action.export_recording: NONE,
         Action.set_reminder: NONE,
         Action.oversee_reminders: NONE,
+        Action.view_firm_statistics: NONE,
+        Action.panel_clients: NONE,
+        Action.panel_overdue_payments: NONE,
+        Action.panel_own_finances: NONE,
+        Action.panel_cash: NONE,
+        Action.panel_calls_today: NONE,
+        Action.panel_contracts_at_risk: NONE,
+        Action.panel_employees: Scope.all,
+        Action.panel_lawyers: NONE,
     },
 }
 
@@ -362,9 +445,8 @@ def scope_of(role: Role, action: Action) -> Scope | None:
 def may(role: Role, action: Action, *, owner_id: int | None, employee_id: int) -> bool:
     """May this employee do `action` on an object owned by `owner_id`?
 
-    Department scope counts as all for objects that belong to nobody in particular
-    (a client's card within the call centre's work); own scope needs the object to be
-    the employee's.
+    All scope allows it whoever's the object is; own scope needs the object to be the
+    employee's.
     """
     scope = scope_of(role, action)
     if scope is None:

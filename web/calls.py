@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from crm.calls.models import Call, CallDirection
-from crm.core.errors import CrmError
 from crm.core.permissions import Action, Scope, scope_of
 from web.access import signed_in, target_of
 from web.clients import recordings_to_open
@@ -56,8 +55,5 @@ async def comment_call(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     call = target_of(request, Call)
     form = await request.post()
-    try:
-        await services.call_log.set_comment(call.id, str(form.get("comment", ""))[:4000])
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    await services.call_log.set_comment(call.id, str(form.get("comment", ""))[:4000])
     raise web.HTTPSeeOther(location=back_to(request, "/calls"))

@@ -14,6 +14,7 @@ from crm.core.permissions import Action, Scope, may, scope_of
 from crm.core.roles import Role
 from crm.staff.models import Employee
 from web.access import owner_of, signed_in, target_of
+from web.errors import error_text
 from web.filters import firm_today, parse_id, period_of
 from web.i18n import gettext as _
 from web.keys import SERVICES, CurrentUser
@@ -160,7 +161,7 @@ async def add_client(request: web.Request) -> web.StreamResponse:
             lawyer_id=user.employee.id if own else None,
         )
     except CrmError as error:
-        return await _new_client_page(request, form_error=error.message, form=values)
+        return await _new_client_page(request, form_error=error_text(error), form=values)
     raise web.HTTPSeeOther(location=f"/clients/{client.id}")
 
 
@@ -169,15 +170,12 @@ async def update_details(request: web.Request) -> web.StreamResponse:
     _user, client = client_for(request)
     form = await request.post()
     name = str(form.get("full_name", ""))[:1000]
-    try:
-        await request.app[SERVICES].clients.update_details(
-            client.id,
-            full_name=name if name.strip() else None,
-            topic=str(form.get("topic", ""))[:1000],
-            source=str(form.get("source", ""))[:1000],
-        )
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    await request.app[SERVICES].clients.update_details(
+        client.id,
+        full_name=name if name.strip() else None,
+        topic=str(form.get("topic", ""))[:1000],
+        source=str(form.get("source", ""))[:1000],
+    )
     raise web.HTTPSeeOther(location=f"/clients/{client.id}")
 
 
@@ -185,15 +183,12 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     """A note in the communication history (the essence of a question, what was agreed)."""
     user, client = client_for(request)
     form = await request.post()
-    try:
-        await request.app[SERVICES].notes.add(
-            client.id,
-            author_id=user.employee.id,
-            text=str(form.get("text", ""))[:10000],
-            contract_id=parse_id(str(form.get("contract", "")), _("Договор")),
-        )
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    await request.app[SERVICES].notes.add(
+        client.id,
+        author_id=user.employee.id,
+        text=str(form.get("text", ""))[:10000],
+        contract_id=parse_id(str(form.get("contract", "")), _("Договор")),
+    )
     contract = form.get("contract")
     raise web.HTTPSeeOther(
         location=f"/contracts/{int(str(contract))}" if contract else f"/clients/{client.id}"

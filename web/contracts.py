@@ -11,6 +11,7 @@ from crm.core.permissions import Action, Scope, may, scope_of
 from crm.core.roles import Role
 from web.access import owner_of, signed_in, target_of
 from web.clients import client_card_page, client_for
+from web.errors import error_text
 from web.filters import parse_date, parse_id, period_of
 from web.i18n import gettext as _
 from web.keys import SERVICES
@@ -73,7 +74,9 @@ async def add_contract(request: web.Request) -> web.StreamResponse:
             essence=values["essence"],
         )
     except CrmError as error:
-        return await client_card_page(request, user, client, form_error=error.message, form=values)
+        return await client_card_page(
+            request, user, client, form_error=error_text(error), form=values
+        )
     raise web.HTTPSeeOther(location=f"/clients/{client.id}")
 
 
@@ -144,12 +147,9 @@ async def set_call_period(request: web.Request) -> web.StreamResponse:
     """A contract's own call period for the reminders (its lawyer, or the director)."""
     contract = contract_for(request)
     form = await request.post()
-    try:
-        await request.app[SERVICES].contracts.set_call_period(
-            contract.id, str(form.get("days", ""))[:10]
-        )
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    await request.app[SERVICES].contracts.set_call_period(
+        contract.id, str(form.get("days", ""))[:10]
+    )
     raise web.HTTPSeeOther(location=f"/contracts/{contract.id}")
 
 
@@ -171,18 +171,15 @@ async def plan_payment(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     assert user is not None
     form = await request.post()
-    try:
-        due_on = parse_date(str(form.get("due_on", "")))
-        if due_on is None:
-            raise web.HTTPBadRequest(text=_("Дата платежа не указана"))
-        await request.app[SERVICES].finance.plan_payment(
-            contract_id,
-            due_on=due_on,
-            amount=str(form.get("amount", ""))[:40],
-            by_employee_id=user.employee.id,
-        )
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    due_on = parse_date(str(form.get("due_on", "")))
+    if due_on is None:
+        raise web.HTTPBadRequest(text=_("Дата платежа не указана"))
+    await request.app[SERVICES].finance.plan_payment(
+        contract_id,
+        due_on=due_on,
+        amount=str(form.get("amount", ""))[:40],
+        by_employee_id=user.employee.id,
+    )
     raise web.HTTPSeeOther(location=back_to(request, f"/clients/{client_id}"))
 
 
@@ -192,10 +189,7 @@ async def take_payment(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     assert user is not None
     form = await request.post()
-    try:
-        await request.app[SERVICES].finance.receive_payment(
-            contract_id, amount=str(form.get("amount", ""))[:40], cashier_id=user.employee.id
-        )
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    await request.app[SERVICES].finance.receive_payment(
+        contract_id, amount=str(form.get("amount", ""))[:40], cashier_id=user.employee.id
+    )
     raise web.HTTPSeeOther(location=back_to(request, f"/clients/{client_id}"))

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from aiohttp import web
 
-from crm.core.errors import CrmError
 from crm.core.formatting import FIRM_TIMEZONE
 from crm.core.permissions import Action, Scope, scope_of
 from crm.core.roles import Role
@@ -73,17 +72,14 @@ async def schedule_hearing(request: web.Request) -> web.StreamResponse:
         if user.employee.role is not Role.court_representative:
             raise web.HTTPBadRequest(text=_("Выберите защитника"))
         representative = user.employee.id
-    try:
-        await request.app[SERVICES].courts.schedule(
-            contract.id,
-            court=str(form.get("court", ""))[:1000],
-            case_number=str(form.get("case_number", ""))[:200],
-            starts_at=at,
-            representative_id=representative,
-            by_employee_id=user.employee.id,
-        )
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    await request.app[SERVICES].courts.schedule(
+        contract.id,
+        court=str(form.get("court", ""))[:1000],
+        case_number=str(form.get("case_number", ""))[:200],
+        starts_at=at,
+        representative_id=representative,
+        by_employee_id=user.employee.id,
+    )
     raise web.HTTPSeeOther(location=f"/contracts/{contract.id}")
 
 
@@ -92,8 +88,5 @@ async def record_result(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     hearing = target_of(request, Hearing)
     form = await request.post()
-    try:
-        await services.courts.record_result(hearing.id, str(form.get("result", ""))[:10000])
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    await services.courts.record_result(hearing.id, str(form.get("result", ""))[:10000])
     raise web.HTTPSeeOther(location=back_to(request, "/courts"))

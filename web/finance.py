@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from crm.core.errors import CrmError
 from crm.core.permissions import Action, Scope, scope_of
 from crm.core.roles import Role
 from crm.finance.services import LawyerFinances, PlanStatus
@@ -44,16 +43,13 @@ async def record_expense(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     form = await request.post()
     values = {key: str(form.get(key, ""))[:1000] for key in ("amount", "payee", "purpose")}
-    try:
-        await services.finance.record_expense(
-            amount=values["amount"][:40],
-            payee=values["payee"],
-            purpose=values["purpose"],
-            cashier_id=user.employee.id,
-            spent_on=parse_date(str(form.get("spent_on", ""))[:20]),
-        )
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    await services.finance.record_expense(
+        amount=values["amount"][:40],
+        payee=values["payee"],
+        purpose=values["purpose"],
+        cashier_id=user.employee.id,
+        spent_on=parse_date(str(form.get("spent_on", ""))[:20]),
+    )
     raise web.HTTPSeeOther(location="/finance")
 
 
@@ -90,15 +86,12 @@ async def pay_out(request: web.Request) -> web.StreamResponse:
     lawyer_id = target_of(request, int)
     user = signed_in(request)
     form = await request.post()
-    try:
-        await request.app[SERVICES].finance.pay_out(
-            lawyer_id,
-            amount=str(form.get("amount", ""))[:40],
-            cashier_id=user.employee.id,
-            comment=str(form.get("comment", ""))[:1000],
-        )
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    await request.app[SERVICES].finance.pay_out(
+        lawyer_id,
+        amount=str(form.get("amount", ""))[:40],
+        cashier_id=user.employee.id,
+        comment=str(form.get("comment", ""))[:1000],
+    )
     raise web.HTTPSeeOther(location=f"/lawyers/{lawyer_id}")
 
 

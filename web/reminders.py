@@ -12,7 +12,6 @@ from aiohttp import web
 
 from crm.calls.events import CallEnded
 from crm.clients.models import Client
-from crm.core.errors import CrmError
 from crm.core.formatting import FIRM_TIMEZONE, format_datetime
 from crm.core.permissions import Action, may, scope_of
 from web.access import authorise, owner_of
@@ -121,17 +120,14 @@ async def add_reminder(request: web.Request) -> web.StreamResponse:
     at = datetime.combine(day, parse_time(str(form.get("time", ""))[:10]), tzinfo=FIRM_TIMEZONE)
     # The one who calls is the client's lawyer (or the one setting it, if they have none).
     employee_id = client.lawyer_id or user.employee.id
-    try:
-        await request.app[SERVICES].reminders.add_manual(
-            employee_id=employee_id,
-            client_id=client.id,
-            due_at=at,
-            reason=str(form.get("reason", ""))[:2000],
-            created_by_id=user.employee.id,
-            contract_id=contract_id,
-        )
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    await request.app[SERVICES].reminders.add_manual(
+        employee_id=employee_id,
+        client_id=client.id,
+        due_at=at,
+        reason=str(form.get("reason", ""))[:2000],
+        created_by_id=user.employee.id,
+        contract_id=contract_id,
+    )
     raise web.HTTPSeeOther(
         location=f"/contracts/{contract_id}" if contract_id else f"/clients/{client.id}"
     )

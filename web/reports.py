@@ -13,7 +13,6 @@ from aiohttp import web
 from markupsafe import Markup
 
 from crm.contracts.models import ContractKind, ContractStatus
-from crm.core.errors import CrmError
 from crm.core.formatting import format_date
 from crm.core.periods import Period, PeriodPreset, preset_period
 from crm.core.permissions import Action, scope_of
@@ -107,16 +106,13 @@ def parse_report_request(query: Mapping[str, str], today: date) -> ReportRequest
         preset = None
     if preset not in REPORT_PRESETS:
         raise web.HTTPBadRequest(text=_("Неизвестный период"))
-    try:
-        if preset is PeriodPreset.custom:
-            start, end = parse_date(query.get("from", "")), parse_date(query.get("to", ""))
-            if start is None or end is None:
-                raise web.HTTPBadRequest(text=_("Укажите даты начала и конца периода"))
-            period = Period(start, end)
-        else:
-            period = preset_period(preset, today)
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    if preset is PeriodPreset.custom:
+        start, end = parse_date(query.get("from", "")), parse_date(query.get("to", ""))
+        if start is None or end is None:
+            raise web.HTTPBadRequest(text=_("Укажите даты начала и конца периода"))
+        period = Period(start, end)
+    else:
+        period = preset_period(preset, today)
     group = query.get("group", "")
     try:
         grouping = Grouping(group) if group else default_grouping(period)

@@ -7,6 +7,7 @@ from aiohttp import web
 from crm.core.errors import CrmError
 from crm.core.roles import Role
 from web.access import signed_in, target_of
+from web.errors import error_text
 from web.filters import parse_id
 from web.i18n import N_
 from web.i18n import gettext as _
@@ -55,7 +56,7 @@ async def add_employee(request: web.Request) -> web.StreamResponse:
             sip_extension=str(form.get("sip_extension", "")).strip()[:20] or None,
         )
     except CrmError as error:
-        return await staff_page(request, form_error=error.message, status=400)
+        return await staff_page(request, form_error=error_text(error), status=400)
     raise web.HTTPSeeOther(location="/staff")
 
 
@@ -70,7 +71,7 @@ async def update_employee(request: web.Request) -> web.StreamResponse:
             sip_extension=str(form.get("sip_extension", ""))[:20],
         )
     except CrmError as error:
-        return await staff_page(request, form_error=error.message, status=400)
+        return await staff_page(request, form_error=error_text(error), status=400)
     raise web.HTTPSeeOther(location="/staff")
 
 
@@ -82,7 +83,7 @@ async def deactivate_employee(request: web.Request) -> web.StreamResponse:
     try:
         await request.app[SERVICES].staff.deactivate(employee_id)
     except CrmError as error:
-        return await staff_page(request, form_error=error.message, status=400)
+        return await staff_page(request, form_error=error_text(error), status=400)
     raise web.HTTPSeeOther(location="/staff")
 
 
@@ -93,5 +94,5 @@ async def add_lawyer_class(request: web.Request) -> web.StreamResponse:
             str(form.get("name", ""))[:200], str(form.get("percent", ""))[:20]
         )
     except CrmError as error:
-        return await staff_page(request, form_error=error.message, status=400)
+        return await staff_page(request, form_error=error_text(error), status=400)
     raise web.HTTPSeeOther(location="/staff")

@@ -6,7 +6,6 @@ from datetime import datetime, time
 
 from aiohttp import web
 
-from crm.core.errors import CrmError
 from crm.core.formatting import FIRM_TIMEZONE
 from crm.core.permissions import Action, Scope, scope_of
 from crm.core.roles import Role
@@ -75,17 +74,14 @@ async def book_visit(request: web.Request) -> web.StreamResponse:
     if day is None:
         raise web.HTTPBadRequest(text=_("Дата визита не указана"))
     at = datetime.combine(day, parse_time(str(form.get("time", ""))[:10]), tzinfo=FIRM_TIMEZONE)
-    try:
-        await request.app[SERVICES].visits.book(
-            client.id,
-            booked_by_id=user.employee.id,
-            scheduled_at=at,
-            lawyer_id=parse_id(str(form.get("lawyer", "")), _("Юрист")),
-            comment=str(form.get("comment", ""))[:4000],
-            call_id=parse_id(str(form.get("call", "")), _("Звонок")),
-        )
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    await request.app[SERVICES].visits.book(
+        client.id,
+        booked_by_id=user.employee.id,
+        scheduled_at=at,
+        lawyer_id=parse_id(str(form.get("lawyer", "")), _("Юрист")),
+        comment=str(form.get("comment", ""))[:4000],
+        call_id=parse_id(str(form.get("call", "")), _("Звонок")),
+    )
     raise web.HTTPSeeOther(location=f"/clients/{client.id}")
 
 
@@ -98,14 +94,11 @@ async def check_in(request: web.Request) -> web.StreamResponse:
     visit = _visit(request)
     user = signed_in(request)
     form = await request.post()
-    try:
-        await request.app[SERVICES].visits.check_in(
-            visit.id,
-            reception_id=user.employee.id,
-            lawyer_id=parse_id(str(form.get("lawyer", "")), _("Юрист")),
-        )
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    await request.app[SERVICES].visits.check_in(
+        visit.id,
+        reception_id=user.employee.id,
+        lawyer_id=parse_id(str(form.get("lawyer", "")), _("Юрист")),
+    )
     raise web.HTTPSeeOther(location=back_to(request, "/visits"))
 
 
@@ -117,10 +110,7 @@ async def close_visit(request: web.Request) -> web.StreamResponse:
         outcome = VisitOutcome(str(form.get("outcome", "")))
     except ValueError:
         raise web.HTTPBadRequest(text=_("Неверный итог визита")) from None
-    try:
-        await request.app[SERVICES].visits.close(visit.id, outcome)
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    await request.app[SERVICES].visits.close(visit.id, outcome)
     raise web.HTTPSeeOther(location="/visits")
 
 
@@ -131,10 +121,7 @@ async def walk_in(request: web.Request) -> web.StreamResponse:
     lawyer = parse_id(str(form.get("lawyer", "")), _("Юрист"))
     if lawyer is None:
         raise web.HTTPBadRequest(text=_("Выберите юриста, к которому пришёл клиент"))
-    try:
-        await request.app[SERVICES].visits.walk_in(
-            client.id, reception_id=user.employee.id, lawyer_id=lawyer
-        )
-    except CrmError as error:
-        raise web.HTTPBadRequest(text=error.message) from None
+    await request.app[SERVICES].visits.walk_in(
+        client.id, reception_id=user.employee.id, lawyer_id=lawyer
+    )
     raise web.HTTPSeeOther(location=f"/clients/{client.id}")

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from crm.auth.models import WebSession
 from crm.auth.repositories import WebSessionRepository
+from crm.core.errors import N_
 from crm.core.service import Service
 from crm.staff.errors import NoSuchEmployee
 from crm.staff.models import Employee
@@ -30,7 +31,7 @@ class WebSessionService(Service):
         async with self._sessionmaker() as session:
             employee = await EmployeeRepository(session).get(employee_id)
             if employee is None or not employee.is_active:
-                raise NoSuchEmployee("Сотрудник не найден или его учётная запись отключена")
+                raise NoSuchEmployee(N_("Сотрудник не найден или его учётная запись отключена"))
             WebSessionRepository(session).add(
                 WebSession(
                     id=_session_id(token),

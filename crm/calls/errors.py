@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from crm.core.errors import InvalidInput
+from crm.core.errors import N_, NotFound
 
 
-class NoSuchCall(InvalidInput):
+class NoSuchCall(NotFound):
     error_id = "no-such-call"
-    http_status = 404
+    default_message = N_("Звонок не найден")

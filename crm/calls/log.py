@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from crm.calls.errors import NoSuchCall
 from crm.calls.models import Call, CallDirection
 from crm.clients.models import Client
+from crm.core.errors import N_
 from crm.core.firm_calendar import firm_day_bounds
 from crm.core.inputs import multiline_text
 from crm.core.service import Service
@@ -84,11 +85,11 @@ class CallLogService(Service):
 
     async def set_comment(self, call_id: int, text: str) -> Call:
         """The employee's comment on the call (what was agreed), replacing an earlier one."""
-        comment = multiline_text(text, "Комментарий к звонку", 2000)
+        comment = multiline_text(text, N_("Комментарий к звонку"), 2000)
         async with self._sessionmaker() as session:
             call = await session.get(Call, call_id)
             if call is None:
-                raise NoSuchCall("Звонок не найден")
+                raise NoSuchCall()
             call.comment = comment
             await session.commit()
         return call

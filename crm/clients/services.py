@@ -15,6 +15,7 @@ from crm.clients.repositories import ClientRepository
 from crm.contracts.models import Contract
 from crm.core.clock import Clock, utc_now
 from crm.core.crypto import PersonalDataCipher
+from crm.core.errors import N_
 from crm.core.formatting import FIRM_TIMEZONE, search_key
 from crm.core.inputs import optional_text, required_text
 from crm.core.phones import normalise_phone
@@ -64,7 +65,7 @@ class ClientService(Service):
     ) -> Client:
         """Create a client with its phones. Every input is checked before anything is
         written, so a bad number leaves no half-saved client behind."""
-        full_name = required_text(full_name, "ФИО", 200)
+        full_name = required_text(full_name, N_("ФИО"), 200)
         numbers = self._normalise_all(phones)
         now = self._now()
         client = Client(
@@ -72,8 +73,8 @@ class ClientService(Service):
             short_name=short_name_of(full_name)[:100],
             name_key=search_key(full_name),
             first_contact_on=first_contact_on or now.astimezone(self._firm_timezone).date(),
-            topic=optional_text(topic, "Тема", 200),
-            source=optional_text(source, "Источник", 100),
+            topic=optional_text(topic, N_("Тема"), 200),
+            source=optional_text(source, N_("Источник"), 100),
             lawyer_id=lawyer_id,
             created_at=now,
         )
@@ -90,7 +91,7 @@ class ClientService(Service):
     async def add_phone(self, client_id: int, raw: str, *, label: str | None = None) -> None:
         """Add a number to a client; a number the client already has is not added twice."""
         number = normalise_phone(raw, self._phone_region)
-        label = optional_text(label, "Метка", 50)
+        label = optional_text(label, N_("Метка"), 50)
         number_index = self._cipher.blind_index(number)
         async with self._sessionmaker() as session:
             clients = ClientRepository(session)
@@ -236,9 +237,9 @@ class ClientService(Service):
         source: str | None = None,
     ) -> Client:
         """Name (a lead becomes a person), topic and source, as the operator learns them."""
-        name = required_text(full_name, "ФИО", 200) if full_name is not None else None
-        topic_text = optional_text(topic, "Тема", 200)
-        source_text = optional_text(source, "Источник", 100)
+        name = required_text(full_name, N_("ФИО"), 200) if full_name is not None else None
+        topic_text = optional_text(topic, N_("Тема"), 200)
+        source_text = optional_text(source, N_("Источник"), 100)
         async with self._sessionmaker() as session:
             client = await session.get(Client, client_id)
             if client is None:

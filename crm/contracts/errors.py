@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm.core.errors import InvalidInput
+from crm.core.errors import N_, InvalidInput, NotFound
 
 
 class ContractNumberTaken(InvalidInput):
@@ -10,6 +10,6 @@ class ContractNumberTaken(InvalidInput):
     http_status = 409
 
 
-class NoSuchContract(InvalidInput):
+class NoSuchContract(NotFound):
     error_id = "no-such-contract"
-    http_status = 404
+    default_message = N_("Договор не найден")

@@ -14,7 +14,7 @@ from crm.clients.errors import NoSuchClient
 from crm.clients.models import Client, ClientStatus
 from crm.contracts.errors import ContractNumberTaken
 from crm.contracts.models import Contract, ContractKind, ContractStatus
-from crm.core.errors import InvalidInput
+from crm.core.errors import N_, InvalidInput
 from crm.core.formatting import FIRM_TIMEZONE, parse_money, search_key
 from crm.core.service import Service
 from crm.courts.models import Hearing
@@ -51,16 +51,13 @@ class ContractService(Service):
         """
         number = number.strip()
         if not _NUMBER.fullmatch(number):
-            raise InvalidInput("Номер договора: 1–50 символов — буквы, цифры, / - _ .")
-        try:
-            amount_kopecks = parse_money(amount)
-        except ValueError as error:
-            raise InvalidInput(str(error)) from None
+            raise InvalidInput(N_("Номер договора: 1–50 символов — буквы, цифры, / - _ ."))
+        amount_kopecks = parse_money(amount)
         essence = " ".join(essence.split())
         if not essence:
-            raise InvalidInput("Суть договора не заполнена")
+            raise InvalidInput(N_("Суть договора не заполнена"))
         if len(essence) > 5000:
-            raise InvalidInput("Суть договора длиннее 5000 символов")
+            raise InvalidInput(N_("Суть договора длиннее 5000 символов"))
         async with self._sessionmaker() as session:
             client = await session.get(Client, client_id)
             if client is None:
@@ -93,7 +90,9 @@ class ContractService(Service):
             try:
                 await session.commit()
             except IntegrityError:
-                raise ContractNumberTaken(f"Договор № {number} уже есть") from None
+                raise ContractNumberTaken(
+                    N_("Договор № %(number)s уже есть"), number=number
+                ) from None
         return contract
 
     async def set_status(self, contract_id: int, status: ContractStatus) -> Contract:
@@ -102,7 +101,7 @@ class ContractService(Service):
         async with self._sessionmaker() as session:
             contract = await session.get(Contract, contract_id)
             if contract is None:
-                raise InvalidInput("Договор не найден")
+                raise InvalidInput(N_("Договор не найден"))
             contract.status = status
             await session.flush()
             active = await session.scalar(
@@ -123,11 +122,11 @@ class ContractService(Service):
         """How often the lawyer must call the client under this contract; empty: the rule."""
         text = days.strip()
         if text and (not text.isdigit() or not 1 <= int(text) <= 365):
-            raise InvalidInput("Период звонков: число дней от 1 до 365 или пусто")
+            raise InvalidInput(N_("Период звонков: число дней от 1 до 365 или пусто"))
         async with self._sessionmaker() as session:
             contract = await session.get(Contract, contract_id)
             if contract is None:
-                raise InvalidInput("Договор не найден")
+                raise InvalidInput(N_("Договор не найден"))
             contract.call_period_days = int(text) if text else None
             await session.commit()
         return contract

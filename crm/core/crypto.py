@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from crm.core.errors import CiphertextInvalid, KeyFileExists, KeyFileInvalid, KeyFileMissing
+from crm.core.errors import N_, CiphertextInvalid, KeyFileExists, KeyFileInvalid, KeyFileMissing
 
 KEY_FILE_VERSION = 1
 KEY_LENGTH = 32
@@ -153,9 +153,11 @@ class PersonalDataCipher:
         """The plaintext; CiphertextInvalid if the bytes were altered, moved or the key is wrong."""
         where = f"{table}.{column}, строка {row_id}"
         if len(ciphertext) < 1 + NONCE_LENGTH + TAG_LENGTH:
-            raise CiphertextInvalid(f"Зашифрованные данные повреждены ({where}): слишком короткие")
+            raise CiphertextInvalid(
+                N_("Зашифрованные данные повреждены (%(where)s): слишком короткие"), where=where
+            )
         if ciphertext[0] != CIPHERTEXT_VERSION:
-            raise CiphertextInvalid(f"Неизвестная версия шифрования ({where})")
+            raise CiphertextInvalid(N_("Неизвестная версия шифрования (%(where)s)"), where=where)
         nonce = ciphertext[1 : 1 + NONCE_LENGTH]
         try:
             plaintext = self._aead.decrypt(

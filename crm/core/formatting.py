@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crm.core.errors import N_, InvalidInput
+
 # The firm works on St Petersburg time: "today", and every time shown, is Moscow time.
 try:
     FIRM_TIMEZONE: tzinfo = ZoneInfo("Europe/Moscow")
@@ -72,24 +74,24 @@ def parse_day(text: str) -> date:
 def parse_money(text: str) -> int:
     """Kopecks from what a person types: "1 250 000,50", "1250000.5", "1 250 000 ₽".
 
-    Raises ValueError with a Russian message on anything else (letters, three decimals,
-    negative or absurd sums), so the form can say what is wrong.
+    Raises InvalidInput (a ValueError) saying what is wrong on anything else: letters,
+    three decimals, negative or absurd sums.
     """
     cleaned = text.replace(NBSP, "").replace(NARROW_NBSP, "").replace(" ", "")
     cleaned = cleaned.removesuffix("₽").removesuffix("руб.").removesuffix("р.")
     cleaned = cleaned.replace(",", ".")
     if not cleaned or cleaned.count(".") > 1:
-        raise ValueError("Сумма: введите число, например 150 000,00")
+        raise InvalidInput(N_("Сумма: введите число, например 150 000,00"))
     rubles, _, cents = cleaned.partition(".")
     # ASCII digits only: str.isdigit() also passes "²", on which int() fails in English.
     if not _ascii_digits(rubles) or (cents and (not _ascii_digits(cents) or len(cents) > 2)):
-        raise ValueError("Сумма: введите число, например 150 000,00")
+        raise InvalidInput(N_("Сумма: введите число, например 150 000,00"))
     rubles = rubles.lstrip("0") or "0"
     if len(rubles) > 14:  # past MAX_KOPECKS; int() refuses over 4300 digits, also in English
-        raise ValueError("Сумма должна быть больше нуля и разумной")
+        raise InvalidInput(N_("Сумма должна быть больше нуля и разумной"))
     kopecks = int(rubles) * 100 + int(cents.ljust(2, "0") or 0)
     if kopecks <= 0 or kopecks > MAX_KOPECKS:
-        raise ValueError("Сумма должна быть больше нуля и разумной")
+        raise InvalidInput(N_("Сумма должна быть больше нуля и разумной"))
     return kopecks
 
 

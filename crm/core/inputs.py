@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from crm.core.errors import InvalidInput
+from crm.core.errors import N_, InvalidInput
 
 
 def required_text(value: str, what: str, max_length: int) -> str:
     """`value` with runs of whitespace folded; a clear error if it is empty or too long."""
     cleaned = " ".join(value.split())
     if not cleaned:
-        raise InvalidInput(f"Поле «{what}» не заполнено")
+        raise InvalidInput(N_("Поле «%(field)s» не заполнено"), field=what)
     if len(cleaned) > max_length:
-        raise InvalidInput(f"Поле «{what}» длиннее {max_length} символов")
+        raise InvalidInput(
+            N_("Поле «%(field)s» длиннее %(length)s символов"), field=what, length=max_length
+        )
     return cleaned
 
 
@@ -27,7 +29,9 @@ def multiline_text(value: str, what: str, max_length: int) -> str:
     lines = [line.rstrip() for line in value.replace("\r\n", "\n").split("\n")]
     cleaned = "\n".join(lines).strip()
     if not cleaned:
-        raise InvalidInput(f"Поле «{what}» не заполнено")
+        raise InvalidInput(N_("Поле «%(field)s» не заполнено"), field=what)
     if len(cleaned) > max_length:
-        raise InvalidInput(f"Поле «{what}» длиннее {max_length} символов")
+        raise InvalidInput(
+            N_("Поле «%(field)s» длиннее %(length)s символов"), field=what, length=max_length
+        )
     return cleaned

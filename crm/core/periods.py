@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from crm.core.errors import InvalidInput
+from crm.core.errors import N_, InvalidInput
 from crm.core.firm_calendar import firm_day_bounds
 
 # Longest period one report covers: three years of daily rows is still a quick query, and
@@ -32,9 +32,9 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise InvalidInput("Конец периода раньше его начала")
+            raise InvalidInput(N_("Конец периода раньше его начала"))
         if self.days > MAX_PERIOD_DAYS:
-            raise InvalidInput("Период длиннее трёх лет: выберите период короче")
+            raise InvalidInput(N_("Период длиннее трёх лет: выберите период короче"))
 
     @property
     def days(self) -> int:
@@ -57,4 +57,4 @@ def preset_period(preset: PeriodPreset, today: date) -> Period:
         return Period(today.replace(day=1), today.replace(day=last))
     if preset is PeriodPreset.year:
         return Period(today.replace(month=1, day=1), today.replace(month=12, day=31))
-    raise InvalidInput("Для своего периода укажите даты начала и конца")
+    raise InvalidInput(N_("Для своего периода укажите даты начала и конца"))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from crm.core.errors import InvalidInput
+from crm.core.errors import N_, NotFound
 
 
-class NoSuchHearing(InvalidInput):
+class NoSuchHearing(NotFound):
     error_id = "no-such-hearing"
-    http_status = 404
+    default_message = N_("Заседание не найдено")

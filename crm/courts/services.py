@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from crm.clients.models import Client
 from crm.contracts.models import Contract
-from crm.core.errors import InvalidInput
+from crm.core.errors import N_, InvalidInput
 from crm.core.firm_calendar import firm_day_bounds
 from crm.core.inputs import multiline_text, required_text
 from crm.core.roles import Role
@@ -42,23 +42,25 @@ class CourtService(Service):
         representative_id: int,
         by_employee_id: int,
     ) -> Hearing:
-        court = required_text(court, "Суд", 200)
+        court = required_text(court, N_("Суд"), 200)
         case_number = " ".join(case_number.split())
         if not _CASE_NUMBER.fullmatch(case_number):
-            raise InvalidInput("Номер дела: до 64 символов — буквы, цифры, / - _ . : № ( )")
+            raise InvalidInput(N_("Номер дела: до 64 символов — буквы, цифры, / - _ . : № ( )"))
         now = self._now()
         if not now - timedelta(days=366) <= starts_at <= now + timedelta(days=2 * 366):
-            raise InvalidInput("Дата заседания: не раньше года назад и не позже двух лет вперёд")
+            raise InvalidInput(
+                N_("Дата заседания: не раньше года назад и не позже двух лет вперёд")
+            )
         async with self._sessionmaker() as session:
             if await session.get(Contract, contract_id) is None:
-                raise InvalidInput("Договор не найден")
+                raise InvalidInput(N_("Договор не найден"))
             representative = await session.get(Employee, representative_id)
             if (
                 representative is None
                 or representative.role is not Role.court_representative
                 or not representative.is_active
             ):
-                raise InvalidInput("Выбранный сотрудник не защитник в суде")
+                raise InvalidInput(N_("Выбранный сотрудник не защитник в суде"))
             hearing = Hearing(
                 contract_id=contract_id,
                 court=court,
@@ -73,13 +75,13 @@ class CourtService(Service):
         return hearing
 
     async def record_result(self, hearing_id: int, result: str) -> Hearing:
-        text = multiline_text(result, "Результат", 5000)
+        text = multiline_text(result, N_("Результат"), 5000)
         async with self._sessionmaker() as session:
             hearing = await session.get(Hearing, hearing_id)
             if hearing is None:
-                raise NoSuchHearing("Заседание не найдено")
+                raise NoSuchHearing()
             if hearing.starts_at > self._now():
-                raise InvalidInput("Результат записывают после заседания")
+                raise InvalidInput(N_("Результат записывают после заседания"))
             hearing.result = text
             hearing.result_recorded_at = self._now()
             await session.commit()

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm.clients.models import Client
 from crm.contracts.errors import NoSuchContract
 from crm.contracts.models import Contract
-from crm.core.errors import InvalidInput
+from crm.core.errors import N_, InvalidInput
 from crm.core.formatting import FIRM_TIMEZONE, parse_money
 from crm.core.inputs import optional_text, required_text
 from crm.core.roles import Role
@@ -42,13 +42,15 @@ class FinanceService(Service):
         self, contract_id: int, *, due_on: date, amount: str, by_employee_id: int
     ) -> PlannedPayment:
         """Add an expected payment to a contract's income plan."""
-        kopecks = _money(amount)
+        kopecks = parse_money(amount)
         today = self._today()
         if not today - timedelta(days=31) <= due_on <= today + PLAN_HORIZON:
-            raise InvalidInput("Дата платежа: не раньше месяца назад и не позже трёх лет вперёд")
+            raise InvalidInput(
+                N_("Дата платежа: не раньше месяца назад и не позже трёх лет вперёд")
+            )
         async with self._sessionmaker() as session:
             if await session.get(Contract, contract_id) is None:
-                raise NoSuchContract("Договор не найден")
+                raise NoSuchContract()
             planned = PlannedPayment(
                 contract_id=contract_id,
                 due_on=due_on,
@@ -63,15 +65,15 @@ class FinanceService(Service):
     async def receive_payment(
         self, contract_id: int, *, amount: str, cashier_id: int, received_on: date | None = None
     ) -> Payment:
-        kopecks = _money(amount)
+        kopecks = parse_money(amount)
         today = self._today()
         received_on = received_on or today
         if not today - timedelta(days=366) <= received_on <= today:
-            raise InvalidInput("Дата платежа: не в будущем и не раньше года назад")
+            raise InvalidInput(N_("Дата платежа: не в будущем и не раньше года назад"))
         async with self._sessionmaker() as session:
             contract = await session.get(Contract, contract_id)
             if contract is None:
-                raise NoSuchContract("Договор не найден")
+                raise NoSuchContract()
             payment = Payment(
                 contract_id=contract_id,
                 amount_kopecks=kopecks,
@@ -183,16 +185,16 @@ class FinanceService(Service):
         contract_id: int | None = None,
     ) -> Expense:
         """Money paid out of the cash desk: how much, to whom, for what."""
-        kopecks = _money(amount)
-        payee = required_text(payee, "Кому", 200)
-        purpose = required_text(purpose, "За что", 500)
+        kopecks = parse_money(amount)
+        payee = required_text(payee, N_("Кому"), 200)
+        purpose = required_text(purpose, N_("За что"), 500)
         today = self._today()
         spent_on = spent_on or today
         if not today - timedelta(days=366) <= spent_on <= today:
-            raise InvalidInput("Дата расхода: не в будущем и не раньше года назад")
+            raise InvalidInput(N_("Дата расхода: не в будущем и не раньше года назад"))
         async with self._sessionmaker() as session:
             if contract_id is not None and await session.get(Contract, contract_id) is None:
-                raise NoSuchContract("Договор не найден")
+                raise NoSuchContract()
             expense = Expense(
                 spent_on=spent_on,
                 amount_kopecks=kopecks,
@@ -210,12 +212,12 @@ class FinanceService(Service):
         self, lawyer_id: int, *, amount: str, cashier_id: int, comment: str = ""
     ) -> Payout:
         """Pay a lawyer from their accruals; never more than they have been accrued."""
-        kopecks = _money(amount)
-        note = optional_text(comment, "Комментарий", 500)
+        kopecks = parse_money(amount)
+        note = optional_text(comment, N_("Комментарий"), 500)
         async with self._sessionmaker() as session:
             lawyer = await session.get(Employee, lawyer_id)
             if lawyer is None or lawyer.role is not Role.lawyer:
-                raise InvalidInput("Выплата возможна только юристу")
+                raise InvalidInput(N_("Выплата возможна только юристу"))
             payout = Payout(
                 lawyer_id=lawyer_id,
                 amount_kopecks=kopecks,
@@ -231,7 +233,7 @@ class FinanceService(Service):
             await session.flush()
             if await _balance(session, lawyer_id) < 0:
                 await session.rollback()
-                raise InvalidInput("Сумма больше остатка начислений юриста")
+                raise InvalidInput(N_("Сумма больше остатка начислений юриста"))
             await session.commit()
         return payout
 
@@ -529,10 +531,3 @@ async def _balance(session: AsyncSession, lawyer_id: int) -> int:
         )
     )
     return int(accrued or 0) - int(paid or 0)
-
-
-def _money(amount: str) -> int:
-    try:
-        return parse_money(amount)
-    except ValueError as error:
-        raise InvalidInput(str(error)) from None

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from crm.clients.errors import NoSuchClient
 from crm.clients.models import Client
 from crm.contracts.models import Contract
-from crm.core.errors import InvalidInput
+from crm.core.errors import N_, InvalidInput
 from crm.core.inputs import multiline_text
 from crm.core.service import Service
 from crm.notes.models import Note
@@ -26,14 +26,14 @@ class NoteService(Service):
     async def add(
         self, client_id: int, *, author_id: int, text: str, contract_id: int | None = None
     ) -> Note:
-        body = multiline_text(text, "Заметка", 5000)
+        body = multiline_text(text, N_("Заметка"), 5000)
         async with self._sessionmaker() as session:
             if await session.get(Client, client_id) is None:
                 raise NoSuchClient()
             if contract_id is not None:
                 contract = await session.get(Contract, contract_id)
                 if contract is None or contract.client_id != client_id:
-                    raise InvalidInput("Договор не этого клиента")
+                    raise InvalidInput(N_("Договор не этого клиента"))
             note = Note(
                 client_id=client_id,
                 contract_id=contract_id,

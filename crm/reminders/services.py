@@ -12,7 +12,7 @@ from crm.calls.models import Call, CallDirection
 from crm.clients.errors import NoSuchClient
 from crm.clients.models import Client
 from crm.core.clock import Clock, utc_now
-from crm.core.errors import InvalidInput
+from crm.core.errors import N_, InvalidInput
 from crm.core.inputs import required_text
 from crm.core.permissions import Action, scope_of
 from crm.core.service import Service
@@ -57,10 +57,10 @@ class ReminderService(Service):
         created_by_id: int,
         contract_id: int | None = None,
     ) -> Reminder:
-        text = required_text(reason, "О чём напомнить", 500)
+        text = required_text(reason, N_("О чём напомнить"), 500)
         now = self._now()
         if not now - timedelta(days=1) <= due_at <= now + timedelta(days=366):
-            raise InvalidInput("Напоминание: не раньше вчерашнего дня и не позже чем через год")
+            raise InvalidInput(N_("Напоминание: не раньше вчерашнего дня и не позже чем через год"))
         async with self._sessionmaker() as session:
             if await session.get(Client, client_id) is None:
                 raise NoSuchClient()
@@ -73,8 +73,10 @@ class ReminderService(Service):
                 # The window would block someone who could never settle it (a director
                 # setting one on a client without a lawyer, a lawyer who has left).
                 raise InvalidInput(
-                    "Напоминание некому адресовать: у клиента нет юриста, "
-                    "который может ему позвонить"
+                    N_(
+                        "Напоминание некому адресовать: у клиента нет юриста, "
+                        "который может ему позвонить"
+                    )
                 )
             reminder = Reminder(
                 employee_id=employee_id,

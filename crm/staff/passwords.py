@@ -7,7 +7,7 @@ import functools
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from crm.core.errors import InvalidInput
+from crm.core.errors import N_, InvalidInput
 from crm.staff.errors import WeakPassword
 
 MIN_PASSWORD_LENGTH = 10
@@ -20,9 +20,13 @@ _hasher = PasswordHasher()
 def check_password_strength(password: str) -> None:
     """Raise WeakPassword (or InvalidInput, for absurd lengths) if the password is unusable."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} символов")
+        raise WeakPassword(
+            N_("Пароль должен быть не короче %(length)s символов"), length=MIN_PASSWORD_LENGTH
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(f"Пароль должен быть не длиннее {MAX_PASSWORD_LENGTH} символов")
+        raise InvalidInput(
+            N_("Пароль должен быть не длиннее %(length)s символов"), length=MAX_PASSWORD_LENGTH
+        )
 
 
 def hash_password(password: str) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from crm.auth.repositories import WebSessionRepository
-from crm.core.errors import InvalidInput
+from crm.core.errors import N_, InvalidInput
 from crm.core.inputs import required_text
 from crm.core.roles import Role
 from crm.core.service import Service
@@ -48,13 +48,16 @@ class StaffService(Service):
         login = normalise_login(login)
         if not _LOGIN.fullmatch(login):
             raise InvalidInput(
-                "Логин: от 2 до 64 символов — латинские буквы, цифры, точка, дефис, подчёркивание"
+                N_(
+                    "Логин: от 2 до 64 символов — латинские буквы, цифры, точка, дефис, "
+                    "подчёркивание"
+                )
             )
-        full_name = required_text(full_name, "ФИО", 200)
+        full_name = required_text(full_name, N_("ФИО"), 200)
         if sip_extension is not None:
             sip_extension = sip_extension.strip()
             if not _SIP_EXTENSION.fullmatch(sip_extension):
-                raise InvalidInput("Внутренний номер: от 2 до 8 цифр")
+                raise InvalidInput(N_("Внутренний номер: от 2 до 8 цифр"))
         check_password_strength(password)
         # argon2 takes tens of milliseconds of CPU: off the event loop, before the transaction.
         password_hash = await asyncio.to_thread(hash_password, password)
@@ -152,7 +155,7 @@ class StaffService(Service):
             await session.commit()
 
     async def add_lawyer_class(self, name: str, percent: str) -> LawyerClass:
-        name = required_text(name, "Класс", 50)
+        name = required_text(name, N_("Класс"), 50)
         basis_points = parse_percent(percent)
         async with self._sessionmaker() as session:
             lawyer_class = LawyerClass(name=name, accrual_basis_points=basis_points)
@@ -160,7 +163,7 @@ class StaffService(Service):
             try:
                 await session.commit()
             except IntegrityError:
-                raise InvalidInput(f"Класс «{name}» уже есть") from None
+                raise InvalidInput(N_("Класс «%(name)s» уже есть"), name=name) from None
         return lawyer_class
 
     async def lawyer_classes(self) -> list[LawyerClass]:
@@ -179,22 +182,22 @@ class StaffService(Service):
         if sip_extension is not None:
             sip_extension = sip_extension.strip() or None
         if sip_extension is not None and not _SIP_EXTENSION.fullmatch(sip_extension):
-            raise InvalidInput("Внутренний номер: от 2 до 8 цифр")
+            raise InvalidInput(N_("Внутренний номер: от 2 до 8 цифр"))
         async with self._sessionmaker() as session:
             employee = await session.get(Employee, employee_id)
             if employee is None:
                 raise NoSuchEmployee()
             if lawyer_class_id is not None:
                 if employee.role is not Role.lawyer:
-                    raise InvalidInput("Класс бывает только у юриста")
+                    raise InvalidInput(N_("Класс бывает только у юриста"))
                 if await session.get(LawyerClass, lawyer_class_id) is None:
-                    raise InvalidInput("Класс не найден")
+                    raise InvalidInput(N_("Класс не найден"))
             if head_id is not None:
                 if head_id == employee_id:
-                    raise InvalidInput("Сотрудник не может быть сам себе руководителем")
+                    raise InvalidInput(N_("Сотрудник не может быть сам себе руководителем"))
                 head = await session.get(Employee, head_id)
                 if head is None or not head.is_active:
-                    raise InvalidInput("Руководитель не найден")
+                    raise InvalidInput(N_("Руководитель не найден"))
             employee.lawyer_class_id = lawyer_class_id
             employee.head_id = head_id
             employee.sip_extension = sip_extension
@@ -213,11 +216,11 @@ def parse_percent(text: str) -> int:
     """ "25", "12,5 %" → basis points (2500, 1250); a clear error for anything else."""
     cleaned = text.replace("%", "").replace(",", ".").strip()
     if not _PERCENT.fullmatch(cleaned):
-        raise InvalidInput("Процент: число от 0 до 100, например 25 или 12,5")
+        raise InvalidInput(N_("Процент: число от 0 до 100, например 25 или 12,5"))
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise InvalidInput("Процент: число от 0 до 100, например 25 или 12,5") from None
+        raise InvalidInput(N_("Процент: число от 0 до 100, например 25 или 12,5")) from None
     if not value.is_finite() or not 0 <= value <= 100 or value != value.quantize(Decimal("0.01")):
-        raise InvalidInput("Процент: число от 0 до 100, не больше двух знаков после запятой")
+        raise InvalidInput(N_("Процент: число от 0 до 100, не больше двух знаков после запятой"))
     return int(value * 100)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from crm.calls.models import Call
 from crm.clients.errors import NoSuchClient
 from crm.clients.models import Client, ClientStatus
-from crm.core.errors import InvalidInput
+from crm.core.errors import N_, InvalidInput
 from crm.core.firm_calendar import firm_day_bounds
 from crm.core.inputs import optional_text
 from crm.core.roles import Role
@@ -50,10 +50,10 @@ class VisitService(Service):
         """Book a visit; the time must be ahead (within a working quarter of a year)."""
         now = self._now()
         if scheduled_at < now - timedelta(minutes=30):
-            raise InvalidInput("Время визита уже прошло")
+            raise InvalidInput(N_("Время визита уже прошло"))
         if scheduled_at > now + BOOKING_HORIZON:
-            raise InvalidInput("Визит можно записать не дальше чем на 120 дней вперёд")
-        text = optional_text(comment, "Комментарий", 2000)
+            raise InvalidInput(N_("Визит можно записать не дальше чем на 120 дней вперёд"))
+        text = optional_text(comment, N_("Комментарий"), 2000)
         async with self._sessionmaker() as session:
             if await session.get(Client, client_id) is None:
                 raise NoSuchClient()
@@ -64,7 +64,7 @@ class VisitService(Service):
                 # the foreign key as a server error.
                 call = await session.get(Call, call_id)
                 if call is None or call.client_id not in (None, client_id):
-                    raise InvalidInput("Звонок не найден")
+                    raise InvalidInput(N_("Звонок не найден"))
             visit = Visit(
                 client_id=client_id,
                 booked_by_id=booked_by_id,
@@ -86,9 +86,9 @@ class VisitService(Service):
         async with self._sessionmaker() as session:
             visit = await session.get(Visit, visit_id)
             if visit is None:
-                raise NoSuchVisit("Визит не найден")
+                raise NoSuchVisit()
             if visit.outcome is not VisitOutcome.booked:
-                raise InvalidInput("Клиент по этой записи уже отмечен")
+                raise InvalidInput(N_("Клиент по этой записи уже отмечен"))
             if lawyer_id is not None:
                 await _lawyer(session, lawyer_id)
                 visit.lawyer_id = lawyer_id
@@ -115,7 +115,7 @@ class VisitService(Service):
                 .where(Visit.client_id == client_id, Visit.outcome == VisitOutcome.arrived)
                 .limit(1)
             ):
-                raise InvalidInput("Клиент уже в офисе: его визит ещё не закрыт")
+                raise InvalidInput(N_("Клиент уже в офисе: его визит ещё не закрыт"))
             visit = Visit(
                 client_id=client_id,
                 lawyer_id=lawyer_id,
@@ -133,18 +133,18 @@ class VisitService(Service):
     async def close(self, visit_id: int, outcome: VisitOutcome) -> Visit:
         """How the visit ended: a contract, no contract, or the client did not come."""
         if outcome not in CLOSING_OUTCOMES:
-            raise InvalidInput("Неверный итог визита")
+            raise InvalidInput(N_("Неверный итог визита"))
         async with self._sessionmaker() as session:
             visit = await session.get(Visit, visit_id)
             if visit is None:
-                raise NoSuchVisit("Визит не найден")
+                raise NoSuchVisit()
             if visit.outcome in CLOSING_OUTCOMES:
-                raise InvalidInput("Итог визита уже записан")
+                raise InvalidInput(N_("Итог визита уже записан"))
             if outcome is VisitOutcome.no_show and visit.outcome is VisitOutcome.arrived:
-                raise InvalidInput("Клиент уже отмечен как пришедший")
+                raise InvalidInput(N_("Клиент уже отмечен как пришедший"))
             if outcome is not VisitOutcome.no_show and visit.outcome is VisitOutcome.booked:
                 # The client would count as having come while still a lead who never came.
-                raise InvalidInput("Сначала отметьте приход клиента на ресепшене")
+                raise InvalidInput(N_("Сначала отметьте приход клиента на ресепшене"))
             visit.outcome = outcome
             await session.commit()
         return visit
@@ -202,7 +202,7 @@ class VisitService(Service):
 async def _lawyer(session: AsyncSession, lawyer_id: int) -> Employee:
     lawyer = await session.get(Employee, lawyer_id)
     if lawyer is None or lawyer.role is not Role.lawyer or not lawyer.is_active:
-        raise InvalidInput("Выбранный сотрудник не юрист")
+        raise InvalidInput(N_("Выбранный сотрудник не юрист"))
     return lawyer
 
 

@@ -28,16 +28,18 @@ def _english_catalog() -> Catalog:
 
 
 def _extracted_msgids() -> dict[str, str]:
-    """Every msgid in the templates and web/*.py, as babel.cfg has pybabel extract them."""
+    """Every msgid in the templates, web/ and the marked messages of crm/, as babel.cfg has
+    pybabel extract them."""
     with (ROOT / "babel.cfg").open() as config:
         method_map, options_map = parse_mapping_cfg(config, "babel.cfg")
     found: dict[str, str] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-        ROOT / "web", method_map, options_map
-    ):
-        for msgid in message if isinstance(message, tuple) else (message,):
-            if msgid:
-                found.setdefault(msgid, f"web/{filename}:{lineno}")
+    for folder in ("web", "crm"):
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            ROOT / folder, method_map, options_map
+        ):
+            for msgid in message if isinstance(message, tuple) else (message,):
+                if msgid:
+                    found.setdefault(msgid, f"{folder}/{filename}:{lineno}")
     return found
 
 
@@ -46,6 +48,7 @@ def test_extraction_sees_the_templates_and_the_python_side() -> None:
     assert "Выйти" in msgids  # base.html
     assert "Неверный логин или пароль." in msgids  # web/auth.py
     assert "никто не ответил" in msgids  # marked with N_ in web/callbacks.py
+    assert "Договор не найден" in msgids  # a domain error's message, marked in crm/
 
 
 def test_every_interface_text_has_an_english_translation() -> None:

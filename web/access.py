@@ -1,26 +1,80 @@
-"""One gate for every route: the route table names the rights, the permission table decides,
-the journal records, 403 refuses."""
+"""One gate for every route: a route declares its rights, the permission table decides, the
+journal records, 403 refuses."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from crm.calls.log import CallRow
 from crm.core.permissions import Action, may, scope_of
 from crm.core.roles import Role
+from web.filters import parse_id
 from web.i18n import gettext as _
 from web.keys import SERVICES, CurrentUser
 from web.render import current_user
 
-if TYPE_CHECKING:
-    from web.routes import Route
-
 OBJECTLESS = object()  # the action concerns no single object (a list, the journal)
 TARGET = web.RequestKey("lexcrm.target", object)  # the object the route acts on, once allowed
 T = TypeVar("T")
+
+
+# Whose the route's object is: an employee's id, or None for nobody's.
+Owner = Callable[[web.Request, Any], Awaitable[int | None]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The object a route acts on, found from its path: journaled under `kind`."""
+
+    kind: str
+    param: str  # the path's placeholder holding the id
+    load: Callable[[web.Request, int], Awaitable[Any]]  # None: there is no such object
+    not_found: str  # msgid of the 404
+    # msgid of the field named in a 400 for an id that is not a number; None: a 404 instead
+    field: str | None = None
+
+    def object_id(self, request: web.Request) -> int:
+        text = request.match_info[self.param]
+        if self.field is not None:
+            return parse_id(text, _(self.field)) or 0
+        try:
+            return int(text)
+        except ValueError:
+            raise web.HTTPNotFound(text=_(self.not_found)) from None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One right the route needs, over its target's owner as `owner` finds it."""
+
+    action: Action
+    refusal: str  # msgid of the 403
+    owner: Owner | None = None  # None: decided on the job alone
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    name: str
+    checks: tuple[Check, ...] = ()  # none: any signed-in employee
+    target: Target | None = None
+    public: bool = False  # served without a session
+    # Journal allowed requests (refusals always are); the handler journals them itself
+    # where one request is not one access (an audio file is fetched in many ranges).
+    journal_allowed: bool = True
+    journal_as: str | None = None  # the object type journaled for a route without a target
+
+    @property
+    def action(self) -> Action | None:
+        """The right the route is for: the last of its checks."""
+        return self.checks[-1].action if self.checks else None
 
 
 def rights_middleware(routes: Mapping[str, Route]) -> Middleware:
@@ -111,3 +165,24 @@ async def owner_of(request: web.Request, *, lawyer_id: int | None, client_id: in
     ):
         return user.employee.id
     return lawyer_id
+
+
+async def recordings_to_open(
+    request: web.Request, user: CurrentUser, rows: Sequence[CallRow]
+) -> set[int]:
+    """The calls among `rows` whose recording this employee may open: a recording is still
+    stored, and the table lets them listen to it and open its card (web/conversations.py asks
+    for both rights over the call's employee). Ids, for a «Запись» link on each such row."""
+    role, me = user.employee.role, user.employee.id
+    allowed = [
+        row.call
+        for row in rows
+        if all(
+            may(role, action, owner_id=row.call.employee_id, employee_id=me)
+            for action in (Action.view_transcript, Action.listen_recording)
+        )
+    ]
+    recorded = await request.app[SERVICES].recording_ledger.recorded(
+        {call.linkedid for call in allowed}
+    )
+    return {call.id for call in allowed if call.linkedid in recorded}

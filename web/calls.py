@@ -6,13 +6,11 @@ from aiohttp import web
 
 from crm.calls.models import Call, CallDirection
 from crm.core.permissions import Action, Scope, scope_of
-from web.access import signed_in, target_of
-from web.clients import recordings_to_open
-from web.filters import employee_filter, parse_id, period_of
+from web.access import recordings_to_open, signed_in, target_of
+from web.filters import back_to, employee_filter, parse_id, period_of
 from web.i18n import gettext as _
 from web.keys import SERVICES
 from web.render import render
-from web.visits import back_to
 
 
 async def call_list(request: web.Request) -> web.StreamResponse:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aiohttp import web
 
 from crm.calls.events import ClickToCallRequested
-from crm.calls.log import CallRow
 from crm.clients.models import Client, ClientStatus
 from crm.core.errors import CrmError
 from crm.core.permissions import Action, Scope, may, scope_of
 from crm.core.roles import Role
 from crm.staff.models import Employee
-from web.access import owner_of, signed_in, target_of
+from web.access import owner_of, recordings_to_open, signed_in, target_of
 from web.errors import error_text
 from web.filters import firm_today, parse_id, period_of
 from web.i18n import gettext as _
@@ -29,27 +26,6 @@ OWN_CLIENTS_ONLY = frozenset(
 def client_for(request: web.Request) -> tuple[CurrentUser, Client]:
     """The employee and the client of the path, whom the route's rights let them act on."""
     return signed_in(request), target_of(request, Client)
-
-
-async def recordings_to_open(
-    request: web.Request, user: CurrentUser, rows: Sequence[CallRow]
-) -> set[int]:
-    """The calls among `rows` whose recording this employee may open: a recording is still
-    stored, and the table lets them listen to it and open its card (web/conversations.py asks
-    for both rights over the call's employee). Ids, for a «Запись» link on each such row."""
-    role, me = user.employee.role, user.employee.id
-    allowed = [
-        row.call
-        for row in rows
-        if all(
-            may(role, action, owner_id=row.call.employee_id, employee_id=me)
-            for action in (Action.view_transcript, Action.listen_recording)
-        )
-    ]
-    recorded = await request.app[SERVICES].recording_ledger.recorded(
-        {call.linkedid for call in allowed}
-    )
-    return {call.id for call in allowed if call.linkedid in recorded}
 
 
 async def client_card(request: web.Request) -> web.StreamResponse:

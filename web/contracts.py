@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from crm.clients.models import Client
 from crm.contracts.models import Contract, ContractStatus
 from crm.contracts.services import ContractRow
 from crm.core.errors import CrmError
 from crm.core.permissions import Action, Scope, may, scope_of
 from crm.core.roles import Role
 from web.access import owner_of, signed_in, target_of
-from web.clients import client_card_page, client_for
+
+# The add-contract form is on the client card, which comes back with the form's input.
+from web.clients import client_card_page
 from web.errors import error_text
-from web.filters import parse_date, parse_id, period_of
+from web.filters import back_to, parse_date, parse_id, period_of
 from web.i18n import gettext as _
 from web.keys import SERVICES
 from web.render import current_user, render
-from web.visits import back_to
 
 
 async def contract_list(request: web.Request) -> web.StreamResponse:
@@ -61,7 +63,7 @@ async def contract_list(request: web.Request) -> web.StreamResponse:
 
 
 async def add_contract(request: web.Request) -> web.StreamResponse:
-    user, client = client_for(request)
+    user, client = signed_in(request), target_of(request, Client)
     services = request.app[SERVICES]
     form = await request.post()
     values = {key: str(form.get(key, ""))[:6000] for key in ("number", "amount", "essence")}

@@ -6,17 +6,16 @@ from datetime import datetime
 
 from aiohttp import web
 
+from crm.contracts.models import Contract
 from crm.core.formatting import FIRM_TIMEZONE
 from crm.core.permissions import Action, Scope, scope_of
 from crm.core.roles import Role
 from crm.courts.models import Hearing
 from web.access import signed_in, target_of
-from web.contracts import contract_for
-from web.filters import DayRange, firm_today, parse_date, parse_id, period_of
+from web.filters import DayRange, back_to, firm_today, parse_date, parse_id, parse_time, period_of
 from web.i18n import gettext as _
 from web.keys import SERVICES
 from web.render import current_user, render
-from web.visits import back_to, parse_time
 
 
 async def hearing_list(request: web.Request) -> web.StreamResponse:
@@ -59,7 +58,7 @@ async def hearing_list(request: web.Request) -> web.StreamResponse:
 
 async def schedule_hearing(request: web.Request) -> web.StreamResponse:
     """A hearing under a contract: the representative schedules it (or the contract's lawyer)."""
-    contract = contract_for(request)
+    contract = target_of(request, Contract)
     user = current_user(request)
     assert user is not None
     form = await request.post()

@@ -1,9 +1,10 @@
-"""Filters every list page shares: a period (presets or dates), an employee, a bounded text."""
+"""What the pages read from a request: a period (presets or dates), an employee, ids, dates and
+times typed in forms, and where a form goes back to."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from aiohttp import web
 from multidict import MultiMapping
@@ -88,3 +89,17 @@ def employee_filter(user: CurrentUser, action: Action, query: MultiMapping[str])
     if scope_of(user.employee.role, action) is Scope.own:
         return user.employee.id
     return parse_id(query.get("employee"), _("Сотрудник"))
+
+
+def parse_time(text: str) -> time:
+    text = text.strip()
+    try:
+        return datetime.strptime(text, "%H:%M").time()
+    except ValueError:
+        raise web.HTTPBadRequest(text=_("Время «%s»: ожидается ЧЧ:ММ") % text[:10]) from None
+
+
+def back_to(request: web.Request, fallback: str) -> str:
+    """Where a form goes back to: its `back` field if it is a path of this site."""
+    back = request.query.get("back", "")
+    return back if back.startswith("/") and not back.startswith("//") else fallback

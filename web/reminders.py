@@ -14,14 +14,12 @@ from crm.calls.events import CallEnded
 from crm.clients.models import Client
 from crm.core.formatting import FIRM_TIMEZONE, format_datetime
 from crm.core.permissions import Action, may, scope_of
-from web.access import authorise, owner_of
-from web.clients import client_for
-from web.filters import parse_date, parse_id
+from web.access import authorise, owner_of, signed_in, target_of
+from web.filters import parse_date, parse_id, parse_time
 from web.i18n import gettext as _
 from web.keys import SERVICES
 from web.live import HUB
 from web.render import current_user, render
-from web.visits import parse_time
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -111,7 +109,7 @@ async def add_reminder(request: web.Request) -> web.StreamResponse:
     From a contract's card the form also names the contract (the `contract` field): it must
     be one of this client's contracts that the employee may see; the reminder keeps it.
     """
-    user, client = client_for(request)
+    user, client = signed_in(request), target_of(request, Client)
     form = await request.post()
     contract_id = await _contract_of(request, client, str(form.get("contract", ""))[:20])
     day = parse_date(str(form.get("day", ""))[:20])

@@ -3,7 +3,7 @@ and the tabs; the app, the rights middleware, the navigation and the sweep test 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,64 +32,9 @@ from web import (
     visits,
     workspace,
 )
-from web.access import owner_of
-from web.filters import parse_id
+from web.access import Check, Route, Target, owner_of
 from web.i18n import N_
-from web.i18n import gettext as _
 from web.keys import SERVICES
-
-# Whose the route's object is: an employee's id, or None for nobody's.
-Owner = Callable[[web.Request, Any], Awaitable[int | None]]
-
-
-@dataclass(frozen=True)
-class Target:
-    """The object a route acts on, found from its path: journaled under `kind`."""
-
-    kind: str
-    param: str  # the path's placeholder holding the id
-    load: Callable[[web.Request, int], Awaitable[Any]]  # None: there is no such object
-    not_found: str  # msgid of the 404
-    # msgid of the field named in a 400 for an id that is not a number; None: a 404 instead
-    field: str | None = None
-
-    def object_id(self, request: web.Request) -> int:
-        text = request.match_info[self.param]
-        if self.field is not None:
-            return parse_id(text, _(self.field)) or 0
-        try:
-            return int(text)
-        except ValueError:
-            raise web.HTTPNotFound(text=_(self.not_found)) from None
-
-
-@dataclass(frozen=True)
-class Check:
-    """One right the route needs, over its target's owner as `owner` finds it."""
-
-    action: Action
-    refusal: str  # msgid of the 403
-    owner: Owner | None = None  # None: decided on the job alone
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    handler: Handler
-    name: str
-    checks: tuple[Check, ...] = ()  # none: any signed-in employee
-    target: Target | None = None
-    public: bool = False  # served without a session
-    # Journal allowed requests (refusals always are); the handler journals them itself
-    # where one request is not one access (an audio file is fetched in many ranges).
-    journal_allowed: bool = True
-    journal_as: str | None = None  # the object type journaled for a route without a target
-
-    @property
-    def action(self) -> Action | None:
-        """The right the route is for: the last of its checks."""
-        return self.checks[-1].action if self.checks else None
 
 
 @dataclass(frozen=True)

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 
 from aiohttp import web
 
+from crm.clients.models import Client
 from crm.core.formatting import FIRM_TIMEZONE
 from crm.core.permissions import Action, Scope, scope_of
 from crm.core.roles import Role
 from crm.visits.models import Visit, VisitOutcome
 from web.access import signed_in, target_of
-from web.clients import client_for
-from web.filters import parse_date, parse_id, period_of
+from web.filters import back_to, parse_date, parse_id, parse_time, period_of
 from web.i18n import gettext as _
 from web.keys import SERVICES
 from web.render import render
-
-
-def parse_time(text: str) -> time:
-    text = text.strip()
-    try:
-        return datetime.strptime(text, "%H:%M").time()
-    except ValueError:
-        raise web.HTTPBadRequest(text=_("Время «%s»: ожидается ЧЧ:ММ") % text[:10]) from None
-
-
-def back_to(request: web.Request, fallback: str) -> str:
-    """Where a form goes back to: its `back` field if it is a path of this site."""
-    back = request.query.get("back", "")
-    return back if back.startswith("/") and not back.startswith("//") else fallback
 
 
 async def visit_list(request: web.Request) -> web.StreamResponse:
@@ -68,7 +54,7 @@ async def visit_list(request: web.Request) -> web.StreamResponse:
 
 async def book_visit(request: web.Request) -> web.StreamResponse:
     """Book a visit for the client (operator during a call, reception, the client's lawyer)."""
-    user, client = client_for(request)
+    user, client = signed_in(request), target_of(request, Client)
     form = await request.post()
     day = parse_date(str(form.get("day", ""))[:20])
     if day is None:
@@ -116,7 +102,7 @@ async def close_visit(request: web.Request) -> web.StreamResponse:
 
 async def walk_in(request: web.Request) -> web.StreamResponse:
     """Reception: a client came without booking; the visit starts checked in with a lawyer."""
-    user, client = client_for(request)
+    user, client = signed_in(request), target_of(request, Client)
     form = await request.post()
     lawyer = parse_id(str(form.get("lawyer", "")), _("Юрист"))
     if lawyer is None:

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import jinja2
 
+from crm.core.phones import EXTENSION_DIGITS
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 # An extension is what Asterisk matches literally in `exten =>`; anything else could turn
 # into a pattern or break the line, so it is checked rather than escaped.
-_EXTENSION = re.compile(r"^[0-9]{2,8}$")
+_EXTENSION = re.compile(rf"^{EXTENSION_DIGITS}$")
 _FIRM_NUMBER = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
@@ -40,7 +42,7 @@ class DialplanData:
 
     recording_dir: str
     # Keyed-hash pepper and AES key of the masking table
-    # (crm.calls.masking_secrets.AsteriskMaskingSecrets).
+    # (crm.calls.masking.AsteriskMaskingSecrets).
     pepper: str
     seal_key: str
     # The masking table: a config file AST_CONFIG() reads, next to extensions.conf.

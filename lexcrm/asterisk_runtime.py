@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jinja2
 
-from crm.calls.masking_secrets import AsteriskMaskingSecrets
+from crm.calls.masking import AsteriskMaskingSecrets
 from crm.core.crypto import KeyRing
 from dialplan.render import DialplanData, InternalExtension, render_extensions
 from lexcrm.settings import Settings

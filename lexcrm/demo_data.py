@@ -17,7 +17,8 @@ from typing import Any, TextIO, TypeVar
 
 from sqlalchemy import func, insert, select
 
-from crm.calls.models import Call, CallbackStatus, CallbackTask, CallDirection
+from crm.calls.events import CallDirection
+from crm.calls.models import Call, CallbackStatus, CallbackTask
 from crm.calls.services import CALL_CENTRE_QUEUE, LEAD_NAME, LEAD_SOURCE
 from crm.clients.models import Client, ClientPhone, ClientStatus
 from crm.clients.services import short_name_of

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import crm.models  # noqa: F401 - every table in the metadata before the first flush
 from crm.auth.services import WebSessionService
 from crm.calls.log import CallLogService
-from crm.calls.masking_secrets import AsteriskMaskingSecrets
+from crm.calls.masking import AsteriskMaskingSecrets
 from crm.calls.services import CallService, ClickToCallService
 from crm.calls.statistics import CallStatisticsService
 from crm.clients.services import ClientService

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from crm.conversations.recordings import RecordingLedger
-from crm.conversations.search import CallView
+from crm.conversations.search import RecordingCard
 from recordings.store import RecordingStore
 
 # Pulled from the decrypting thread this many chunks at a time (each at most 64 KiB).
@@ -54,7 +54,7 @@ class RecordingVault:
             for chunk in batch:
                 yield chunk
 
-    async def evidence_bundle(self, view: CallView) -> bytes:
+    async def evidence_bundle(self, view: RecordingCard) -> bytes:
         """A zip for a dispute: the audio, the transcript, the call record and the hashes.
 
         Each audio file's SHA-256 is computed anew and set beside the one stored when the
@@ -62,7 +62,7 @@ class RecordingVault:
         """
         return await asyncio.to_thread(self._bundle, view)
 
-    def _bundle(self, view: CallView) -> bytes:
+    def _bundle(self, view: RecordingCard) -> bytes:
         call = view.call
         buffer = io.BytesIO()
         hash_lines = ["файл\tSHA-256 при записи\tSHA-256 сейчас\tсовпадает"]

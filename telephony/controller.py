@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from crm.calls.events import (
     CallAnswered,
-    CallDirectionKind,
+    CallDirection,
     CallEnded,
     CallEvent,
     CallRinging,
@@ -23,8 +23,9 @@ from crm.calls.events import (
     RecordingReady,
     ScreenPop,
 )
+from crm.calls.masking import MaskEntry
 from crm.calls.models import ClickToCallStatus
-from crm.calls.services import CallService, ClickToCallService, MaskingRow
+from crm.calls.services import CallService, ClickToCallService
 from telephony.ami import (
     AmiClient,
     AmiConfig,
@@ -34,7 +35,7 @@ from telephony.ami import (
     AmiUnavailable,
 )
 from telephony.ari import AriClient, AriEndpoint, AriError, AriUnavailable, ChannelIdInUse
-from telephony.masking import MaskEntry, write_mask_table
+from telephony.mask_table import write_mask_table
 from telephony.reconcile import CdrCall, CdrReader
 from telephony.tracker import CallTracker
 
@@ -354,7 +355,7 @@ class CallController:
             return False
         if linkedid in self._attached_late:
             return True
-        return view.client_code is not None or view.direction is CallDirectionKind.internal
+        return view.client_code is not None or view.direction is CallDirection.internal
 
     def _started_unannounced(self, announcement: Mapping[str, str]) -> bool:
         if announcement.get("UserEvent") != "LexcrmCall":
@@ -368,7 +369,7 @@ class CallController:
         linkedid = announcement["Linkedid"]
         self._sealed.pop(linkedid, None)
         try:
-            direction = CallDirectionKind(announcement["Direction"].lower())
+            direction = CallDirection(announcement["Direction"].lower())
             view = self._tracker.call(linkedid)
             assert view is not None  # checked by the caller, under the same lock
             card = await self._calls.call_started(
@@ -520,7 +521,7 @@ class CallController:
         # One writer at a time: an older snapshot must never be written after a newer one.
         async with self._masks_lock:
             rows = await self._calls.masking_rows()
-            entries = [_mask_entry(row) for row in rows]
+            entries = rows
             if entries == self._masked_entries:
                 return  # nothing changed: the dialplan's cached copy stays valid
             await asyncio.to_thread(write_mask_table, self._config.masks_file, entries)
@@ -638,14 +639,3 @@ class CallController:
 
 def _caller_id_name(name: str) -> str:
     return "".join(ch for ch in name if ch not in '"<>\\\r\n')[:40]
-
-
-def _mask_entry(row: MaskingRow) -> MaskEntry:
-    return MaskEntry(
-        caller_key=row.caller_key,
-        client_code=row.client_code,
-        display_name=row.display_name,
-        sealed_number=row.sealed_number,
-        lawyer_extension=row.lawyer_extension,
-        sticky_extension=row.sticky_extension,
-    )

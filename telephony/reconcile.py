@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crm.calls.events import CallDirectionKind, Disposition
+from crm.calls.events import CallDirection, Disposition
+from crm.core.phones import EXTENSION_DIGITS
 
 # Column order of cdr_custom.conf.j2.
 COLUMNS = (
@@ -27,7 +28,7 @@ COLUMNS = (
     "sealed",
     "recording",
 )
-_EMPLOYEE_CHANNEL = re.compile(r"^PJSIP/(\d{2,8})-[0-9a-f]+$")
+_EMPLOYEE_CHANNEL = re.compile(rf"^PJSIP/({EXTENSION_DIGITS})-[0-9a-f]+$")
 _TRUNK_CHANNEL = re.compile(r"^PJSIP/trunk(-[^-]*)?-[0-9a-f]+$")
 
 
@@ -38,7 +39,7 @@ class CdrCall:
     linkedid: str
     started_at: datetime
     ended_at: datetime
-    direction: CallDirectionKind | None = None
+    direction: CallDirection | None = None
     client_code: str | None = None
     sealed_number: str | None = None
     recording: str | None = None
@@ -47,22 +48,22 @@ class CdrCall:
     legs: list[dict[str, str]] = field(default_factory=list)
 
     @property
-    def guessed_direction(self) -> CallDirectionKind:
+    def guessed_direction(self) -> CallDirection:
         """For calls the dialplan did not label: from who placed the legs."""
         if self.linkedid.startswith("c2c-"):
-            return CallDirectionKind.outbound
+            return CallDirection.outbound
         for leg in self.legs:
             if _TRUNK_CHANNEL.match(leg["channel"]):
-                return CallDirectionKind.inbound
+                return CallDirection.inbound
             if _TRUNK_CHANNEL.match(leg["dstchannel"]):
-                return CallDirectionKind.outbound
-        return CallDirectionKind.internal
+                return CallDirection.outbound
+        return CallDirection.internal
 
     @property
     def disposition(self) -> Disposition:
         if self.answered_by is not None:
             return Disposition.answered
-        if self.direction == CallDirectionKind.inbound:
+        if self.direction == CallDirection.inbound:
             return Disposition.abandoned
         return Disposition.no_answer
 
@@ -110,8 +111,8 @@ def build_call(legs: list[dict[str, str]]) -> CdrCall:
         call.legs.append(leg)
         call.started_at = min(call.started_at, started)
         call.ended_at = max(call.ended_at, ended)
-        if leg["direction"] in {d.value for d in CallDirectionKind}:
-            call.direction = CallDirectionKind(leg["direction"])
+        if leg["direction"] in {d.value for d in CallDirection}:
+            call.direction = CallDirection(leg["direction"])
         call.client_code = leg["client"] or call.client_code
         call.sealed_number = leg["sealed"] or call.sealed_number
         call.recording = leg["recording"] or call.recording

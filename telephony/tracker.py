@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from crm.calls.events import (
     CallAnswered,
-    CallDirectionKind,
+    CallDirection,
     CallEnded,
     CallEvent,
     CallRinging,
@@ -18,12 +18,13 @@ from crm.calls.events import (
     Disposition,
     RecordingReady,
 )
+from crm.core.phones import EXTENSION_DIGITS
 
 __all__ = ["CallTracker", "CallView", "ChannelView"]
 
 # Desk phones are PJSIP endpoints named by their extension; the carrier trunk is `trunk` or
 # `trunk-*`, never all digits, so the endpoint's name alone tells an employee's channel.
-_EMPLOYEE_ENDPOINT = re.compile(r"\d{2,8}")
+_EMPLOYEE_ENDPOINT = re.compile(EXTENSION_DIGITS)
 _TIMESTAMP = re.compile(r"(\d+)(?:\.(\d+))?")
 
 # AMI ChannelState values (enum ast_channel_state).
@@ -46,10 +47,10 @@ _OUTCOMES = {
 
 _FALLBACK = {
     # Nobody in the firm picked up a caller who then hung up.
-    CallDirectionKind.inbound: Disposition.abandoned,
+    CallDirection.inbound: Disposition.abandoned,
     # An outbound leg that never got anywhere and left no reason.
-    CallDirectionKind.outbound: Disposition.failed,
-    CallDirectionKind.internal: Disposition.no_answer,
+    CallDirection.outbound: Disposition.failed,
+    CallDirection.internal: Disposition.no_answer,
 }
 
 # Events that only describe a channel coming to life; every other event of a call is a sign
@@ -105,7 +106,7 @@ class CallView:
     linkedid: str
     first_seen_at: datetime
     # The direction CallStarted carried, or the best known one before it; None while undecided.
-    direction: CallDirectionKind | None
+    direction: CallDirection | None
     client_code: str | None
     started: bool  # CallStarted has been emitted
     answered_by: str | None
@@ -145,10 +146,10 @@ class _Call:
     # call's ring time counts from here, not from the employee's own phone.
     client_ringing_at: datetime | None = None
     announced: bool = False
-    announced_direction: CallDirectionKind | None = None
+    announced_direction: CallDirection | None = None
     client_code: str | None = None
     started: bool = False
-    direction: CallDirectionKind | None = None  # fixed once CallStarted is out
+    direction: CallDirection | None = None  # fixed once CallStarted is out
     held: list[CallEvent] = field(default_factory=list)
     rung: list[str] = field(default_factory=list)
     answered_by: str | None = None
@@ -159,22 +160,22 @@ class _Call:
     recording: tuple[str, ...] = ()
     queue: str | None = None  # the queue the caller waited in, the first one
 
-    def best_direction(self) -> CallDirectionKind | None:
+    def best_direction(self) -> CallDirection | None:
         """The direction as far as it is settled, None while it could still change."""
         if self.direction is not None:
             return self.direction
         if self.announced_direction is not None:
             return self.announced_direction
         if self.origin_context.startswith("from-trunk"):
-            return CallDirectionKind.inbound
+            return CallDirection.inbound
         if self.origin_context == "lexcrm-internal":
-            return CallDirectionKind.internal
+            return CallDirection.internal
         # The carrier's channel comes first only when the carrier called us (this settles
         # calls whose first channel was seen mid-dialplan, e.g. listed in a resync).
         if self.origin_external:
-            return CallDirectionKind.inbound
+            return CallDirection.inbound
         if self.external_joined:
-            return CallDirectionKind.outbound
+            return CallDirection.outbound
         return None
 
 
@@ -410,7 +411,7 @@ class CallTracker:
             if not call.announced and not call.started:
                 call.announced = True
                 try:
-                    call.announced_direction = CallDirectionKind(ev.get("direction", "").lower())
+                    call.announced_direction = CallDirection(ev.get("direction", "").lower())
                 except ValueError:
                     call.announced_direction = None
                 call.client_code = ev.get("client") or None
@@ -508,9 +509,9 @@ class CallTracker:
         out.append(event)
 
     def _start(self, call: _Call, out: list[CallEvent]) -> None:
-        call.direction = call.best_direction() or CallDirectionKind.internal
+        call.direction = call.best_direction() or CallDirection.internal
         call.started = True
-        client = None if call.direction is CallDirectionKind.internal else call.client_code
+        client = None if call.direction is CallDirection.internal else call.client_code
         out.append(CallStarted(call.linkedid, call.first_seen_at, call.direction, client))
         out.extend(call.held)
         call.held.clear()
@@ -565,7 +566,7 @@ class CallTracker:
             return call.external_cause
         if inferred:
             return Disposition.unknown
-        return _FALLBACK[call.direction or CallDirectionKind.internal]
+        return _FALLBACK[call.direction or CallDirection.internal]
 
     def _end(self, call: _Call, at: datetime, out: list[CallEvent], *, inferred: bool) -> None:
         if not call.started:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from crm.calls.models import Call, CallDirection
+from crm.calls.events import CallDirection
+from crm.calls.models import Call
 from crm.core.permissions import Action, Scope, scope_of
 from web.access import recordings_to_open, signed_in, target_of
 from web.filters import back_to, employee_filter, parse_id, period_of

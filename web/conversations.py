@@ -9,7 +9,7 @@ from aiohttp import web
 
 from crm.calls.services import CALL_CENTRE_QUEUE
 from crm.calls.statistics import NO_QUEUE
-from crm.conversations.search import CallView, clock
+from crm.conversations.search import RecordingCard, clock
 from crm.core.permissions import Action, Scope, may, scope_of
 from web import charts
 from web.access import signed_in, target_of
@@ -29,13 +29,13 @@ def _audio(request: web.Request) -> RecordingAudio:
     return request.app[SERVICES].vault
 
 
-def _call_view(request: web.Request) -> CallView:
-    return target_of(request, CallView)
+def _card(request: web.Request) -> RecordingCard:
+    return target_of(request, RecordingCard)
 
 
 async def recording_card(request: web.Request) -> web.StreamResponse:
     """The call's player, transcript by speaker, talk figures, flags and hashes."""
-    view = _call_view(request)
+    view = _card(request)
     user = signed_in(request)
     role, me = user.employee.role, user.employee.id
     live_files = {f.part for f in view.files if f.deleted_at is None}
@@ -78,7 +78,7 @@ async def recording_card(request: web.Request) -> web.StreamResponse:
 async def recording_audio(request: web.Request) -> web.StreamResponse:
     """The decrypted audio, with byte ranges for seeking; every listen goes to the journal."""
     # The route journals a refusal; a listen is journaled below, once the audio is sent.
-    view = _call_view(request)
+    view = _card(request)
     me = signed_in(request).employee.id
     journal = request.app[SERVICES].journal
     part = request.query.get("part", "mix")
@@ -141,7 +141,7 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int, bool]:
 
 async def evidence_export(request: web.Request) -> web.StreamResponse:
     """A zip of the audio, transcript, call record and hashes, for a dispute."""
-    view = _call_view(request)
+    view = _card(request)
     bundle = await _audio(request).evidence_bundle(view)
     return web.Response(
         body=bundle,

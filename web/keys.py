@@ -21,7 +21,7 @@ from crm.contracts.services import ContractService
 from crm.conversations.listening import ListeningQueue
 from crm.conversations.recordings import RecordingLedger
 from crm.conversations.risk import ContractRisk
-from crm.conversations.search import CallView, ConversationSearch
+from crm.conversations.search import ConversationSearch, RecordingCard
 from crm.courts.services import CourtService
 from crm.finance.services import FinanceService
 from crm.journal.services import JournalService
@@ -41,7 +41,7 @@ class RecordingAudio(Protocol):
 
     def stream(self, path: str, start: int, end: int) -> AsyncIterator[bytes]: ...
 
-    async def evidence_bundle(self, view: CallView) -> bytes: ...
+    async def evidence_bundle(self, view: RecordingCard) -> bytes: ...
 
 
 class Bus(Protocol):

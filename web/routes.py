@@ -63,7 +63,7 @@ async def _call(request: web.Request, call_id: int) -> Any:
 
 
 async def _recorded_call(request: web.Request, call_id: int) -> Any:
-    return await request.app[SERVICES].conversation_search.call_view(call_id)
+    return await request.app[SERVICES].conversation_search.recording_card(call_id)
 
 
 async def _visit(request: web.Request, visit_id: int) -> Any:

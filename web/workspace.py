@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from crm.calls.models import CallDirection
+from crm.calls.events import CallDirection
 from crm.core.permissions import Action, Scope, scope_of
 from crm.core.roles import Role
 from crm.finance.services import PlanStatus

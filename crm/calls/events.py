@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 
-class CallDirectionKind(StrEnum):
+class CallDirection(StrEnum):
     inbound = "inbound"
     outbound = "outbound"
     internal = "internal"
@@ -34,7 +34,7 @@ class CallEvent:
 
 @dataclass(frozen=True)
 class CallStarted(CallEvent):
-    direction: CallDirectionKind
+    direction: CallDirection
     # The masked identity of the client ("c1234"), or "new-<id>" for an unknown caller;
     # None for internal calls. Never a number.
     client_code: str | None = None

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from crm.calls.errors import NoSuchCall
-from crm.calls.models import Call, CallDirection
+from crm.calls.events import CallDirection
+from crm.calls.models import Call
 from crm.clients.models import Client
 from crm.core.errors import N_
 from crm.core.firm_calendar import firm_day_bounds

@@ -9,15 +9,10 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.expression import false
 
+from crm.calls.events import CallDirection
 from crm.clients.models import new_phone_id
 from crm.core.clock import utc_now
 from crm.core.tables import Base, string_enum
-
-
-class CallDirection(StrEnum):
-    inbound = "inbound"
-    outbound = "outbound"
-    internal = "internal"
 
 
 class Call(Base):

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.calls.events import CallDirectionKind, ClientCard, Disposition
-from crm.calls.masking_secrets import AsteriskMaskingSecrets
+from crm.calls.events import CallDirection, ClientCard, Disposition
+from crm.calls.masking import AsteriskMaskingSecrets, MaskEntry
 from crm.calls.models import (
     Call,
     CallbackStatus,
     CallbackTask,
-    CallDirection,
     ClickToCallRequest,
     ClickToCallStatus,
 )
@@ -56,18 +54,6 @@ def card_of(client: Client, *, is_new: bool = False) -> ClientCard:
     )
 
 
-@dataclass(frozen=True)
-class MaskingRow:
-    """One number of one client as the dialplan's masking table needs it: no number in clear."""
-
-    caller_key: str
-    client_code: str
-    display_name: str
-    sealed_number: str
-    lawyer_extension: str
-    sticky_extension: str
-
-
 class CallService(Service):
     """Turns what the telephony side reports into call records, leads and callback tasks.
 
@@ -92,7 +78,7 @@ class CallService(Service):
     async def call_started(
         self,
         linkedid: str,
-        direction: CallDirectionKind,
+        direction: CallDirection,
         client_code: str | None,
         sealed_number: str | None,
         at: datetime,
@@ -109,7 +95,7 @@ class CallService(Service):
         if linkedid.startswith(CLICK_TO_CALL_PREFIX):
             # Rung from the CRM: the employee's leg comes first and looks like an internal
             # call until the dialplan dials the client, but the call is to a client.
-            direction = CallDirectionKind.outbound
+            direction = CallDirection.outbound
             if card is None:
                 card = await self._client_of_click(linkedid.removeprefix(CLICK_TO_CALL_PREFIX))
         caller = await self.employee_by_extension(caller_extension) if caller_extension else None
@@ -119,7 +105,7 @@ class CallService(Service):
                 session.add(
                     Call(
                         linkedid=linkedid,
-                        direction=CallDirection(direction.value),
+                        direction=direction,
                         client_id=card.client_id if card else None,
                         employee_id=caller.id if caller else None,
                         started_at=at,
@@ -249,7 +235,7 @@ class CallService(Service):
             call.recording_files = "\n".join(dict.fromkeys([*known, *files]))
             await session.commit()
 
-    async def masking_rows(self, sticky_days: int = 30) -> list[MaskingRow]:
+    async def masking_rows(self, sticky_days: int = 30) -> list[MaskEntry]:
         """The whole masking table: every number of every client, keyed, sealed, routed."""
         numbers = await self._clients.all_phone_numbers()
         since = self._now() - timedelta(days=sticky_days)
@@ -282,7 +268,7 @@ class CallService(Service):
             lawyer = extensions.get(client.lawyer_id) if client.lawyer_id else None
             sticky_employee = sticky.get(client_id)
             rows.append(
-                MaskingRow(
+                MaskEntry(
                     caller_key=self._masking.caller_key(number),
                     client_code=client.code,
                     display_name=client.short_name,

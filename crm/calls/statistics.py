@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import case, exists, func, literal, select
 
-from crm.calls.models import Call, CallDirection
+from crm.calls.events import CallDirection
+from crm.calls.models import Call
 from crm.conversations.models import CallFlag, Transcript
 from crm.core.firm_calendar import firm_date, firm_day_bounds
 from crm.core.service import Service

@@ -15,15 +15,16 @@ from crm.conversations.models import (
     TranscriptionJob,
     TranscriptSegment,
 )
-from crm.conversations.speech import fold, stems, stems_match
+from crm.conversations.speech import stems, stems_match
 from crm.conversations.transcription import SEARCH_TABLE, job_of
+from crm.core.formatting import fold
 from crm.core.service import Service
 from crm.staff.models import Employee
 
 
 @dataclass(frozen=True)
-class CallView:
-    """A call card: the call, who was on it, its recordings, transcript and flags."""
+class RecordingCard:
+    """A recorded call's card: the call, who was on it, its recordings, transcript and flags."""
 
     call: Call
     client: Client | None
@@ -61,7 +62,7 @@ def clock(ms: int) -> str:
 class ConversationSearch(Service):
     """Reading recorded calls: one call's card, and transcript search."""
 
-    async def call_view(self, call_id: int) -> CallView | None:
+    async def recording_card(self, call_id: int) -> RecordingCard | None:
         async with self._sessionmaker() as session:
             call = await session.get(Call, call_id)
             if call is None:
@@ -80,7 +81,7 @@ class ConversationSearch(Service):
                 if transcript
                 else []
             )
-            return CallView(
+            return RecordingCard(
                 call=call,
                 client=await session.get(Client, call.client_id) if call.client_id else None,
                 employee=(

@@ -7,6 +7,8 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from crm.core.formatting import fold
+
 NUMBER_REDACTED = "[номер скрыт]"
 # Five or more digits, possibly split by spaces, dashes, dots or brackets, with an optional
 # leading +: phone numbers as Whisper writes them (an 8 or +7, then ten digits in groups). Dates
@@ -19,11 +21,6 @@ _WORD = re.compile(r"[0-9a-zа-я]+")
 def redact_numbers(text: str) -> str:
     """The text with every phone-like run of digits replaced by a marker."""
     return _NUMBER.sub(NUMBER_REDACTED, text)
-
-
-def fold(text: str) -> str:
-    """Lower case, ё as е: how Russians type when they search."""
-    return text.lower().replace("ё", "е")
 
 
 @lru_cache(maxsize=1)

@@ -52,9 +52,14 @@ def format_money(kopecks: int | None) -> str:
     return f"{sign}{grouped},{cents:02d}{NBSP}₽"
 
 
+def fold(text: str) -> str:
+    """Lower case, ё as е: how Russians type when they search."""
+    return text.casefold().replace("ё", "е")
+
+
 def search_key(text: str) -> str:
-    """What Cyrillic search compares: lower case, ё as е, spaces folded."""
-    return " ".join(text.casefold().replace("ё", "е").split())
+    """What name search compares: the text folded, its runs of spaces made one."""
+    return " ".join(fold(text).split())
 
 
 MAX_KOPECKS = 10**15  # a trillion roubles: anything above is a typing error, not a contract

@@ -7,6 +7,8 @@ import phonenumbers
 from crm.core.errors import InvalidPhoneNumber
 
 # Longer input is not a phone number; refusing it early bounds the parser's work.
+# A desk phone's internal number (its SIP extension): every layer checks it by this.
+EXTENSION_DIGITS = "[0-9]{2,8}"
 MAX_RAW_LENGTH = 64
 
 

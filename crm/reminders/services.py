@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.calls.models import Call, CallDirection
+from crm.calls.events import CallDirection
+from crm.calls.models import Call
 from crm.clients.errors import NoSuchClient
 from crm.clients.models import Client
 from crm.core.clock import Clock, utc_now

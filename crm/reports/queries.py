@@ -10,7 +10,8 @@ from sqlalchemy import Select, and_, case, distinct, exists, func, literal, or_,
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from crm.calls.models import Call, CallDirection
+from crm.calls.events import CallDirection
+from crm.calls.models import Call
 from crm.clients.models import Client
 from crm.contracts.models import Contract, ContractKind, ContractStatus
 from crm.core.firm_calendar import firm_date

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from crm.auth.repositories import WebSessionRepository
 from crm.core.errors import N_, InvalidInput
 from crm.core.inputs import required_text
+from crm.core.phones import EXTENSION_DIGITS
 from crm.core.roles import Role
 from crm.core.service import Service
 from crm.staff.errors import LoginTaken, NoSuchEmployee, SipExtensionTaken
@@ -26,7 +27,7 @@ from crm.staff.passwords import (
 from crm.staff.repositories import EmployeeRepository
 
 _LOGIN = re.compile(r"[a-z0-9._-]{2,64}")
-_SIP_EXTENSION = re.compile(r"[0-9]{2,8}")
+_SIP_EXTENSION = re.compile(EXTENSION_DIGITS)
 
 
 def normalise_login(login: str) -> str:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from crm.calls.masking_secrets import AsteriskMaskingSecrets
+from crm.calls.masking import AsteriskMaskingSecrets, MaskEntry
 from crm.core.crypto import KeyRing
 from lexcrm.asterisk_runtime import AsteriskRuntime
-from telephony.masking import MaskEntry, write_mask_table
+from telephony.mask_table import write_mask_table
 from tests.conftest import SIPP_OPERATOR_PORT
 from tests.support.ami import EventLog, ami_session, first_message
 from tests.support.audio import summarise_wav

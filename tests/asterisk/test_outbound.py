@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from crm.calls.masking_secrets import AsteriskMaskingSecrets
+from crm.calls.masking import AsteriskMaskingSecrets, MaskEntry
 from crm.core.crypto import KeyRing
 from lexcrm.asterisk_runtime import AsteriskRuntime
 from telephony.ari import AriClient, AriEndpoint, ChannelIdInUse
-from telephony.masking import MaskEntry, write_mask_table
+from telephony.mask_table import write_mask_table
 from tests.asterisk.test_inbound_masking import assert_no_digits_of
 from tests.conftest import SIPP_LAWYER_PORT, TEST_PHONES
 from tests.support.ami import EventLog, ami_session

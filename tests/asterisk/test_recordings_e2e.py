@@ -84,7 +84,7 @@ async def test_a_spoken_sentence_is_stored_encrypted_transcribed_flagged_and_fou
         lambda: stack.rows(TranscriptionJob, linkedid=call.linkedid), timeout=20
     )
     assert jobs[0].status == "queued"
-    view = await stack.core.conversation_search.call_view(call.id)
+    view = await stack.core.conversation_search.recording_card(call.id)
     assert view is not None and {f.part for f in view.files} == {"mix", "client", "employee"}
     for stored in view.files:
         assert not _head(stored.path).startswith(b"RIFF")
@@ -101,7 +101,7 @@ async def test_a_spoken_sentence_is_stored_encrypted_transcribed_flagged_and_fou
     )
     worker = build_worker(settings, stack.core)
     assert await worker.run_one()
-    view = await stack.core.conversation_search.call_view(call.id)
+    view = await stack.core.conversation_search.recording_card(call.id)
     assert view is not None and view.transcript is not None
     employee_words = " ".join(s.text for s in view.segments if s.speaker == "employee").lower()
     for word in ("lawyer", "personal", "number"):

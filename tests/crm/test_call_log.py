@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.calls.errors import NoSuchCall
+from crm.calls.events import CallDirection
 from crm.calls.log import CallLogService
-from crm.calls.models import Call, CallDirection
+from crm.calls.models import Call
 from crm.clients.models import Client
 from crm.core.errors import InvalidInput
 from crm.core.roles import Role

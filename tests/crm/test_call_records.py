@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.calls.events import CallDirectionKind, Disposition
-from crm.calls.masking_secrets import AsteriskMaskingSecrets
+from crm.calls.events import CallDirection, Disposition
+from crm.calls.masking import AsteriskMaskingSecrets
 from crm.calls.models import Call, CallbackStatus, CallbackTask
 from crm.calls.services import CallService
 from crm.clients.services import ClientService
@@ -42,10 +42,10 @@ async def test_a_missed_call_recorded_without_its_client_gets_it_later_with_its_
 ) -> None:
     client = await clients.add_client("Ершова Вера Павловна", ["+79210001122"])
     # Seen first by its hang-up: no announcement, so no client.
-    assert await calls.call_started("L1", CallDirectionKind.inbound, None, None, START) is None
+    assert await calls.call_started("L1", CallDirection.inbound, None, None, START) is None
     task = await calls.call_ended("L1", Disposition.abandoned, None, START + timedelta(seconds=9))
     assert task is not None and task.client_id is None
-    card = await calls.call_started("L1", CallDirectionKind.inbound, client.code, None, START)
+    card = await calls.call_started("L1", CallDirection.inbound, client.code, None, START)
     assert card is not None and card.client_id == client.id
     (callback,) = await _callbacks(sessionmaker)
     assert callback.client_id == client.id and callback.status is CallbackStatus.open
@@ -58,14 +58,14 @@ async def test_an_answered_call_whose_client_comes_late_closes_the_clients_callb
     sessionmaker: async_sessionmaker[AsyncSession], calls: CallService, clients: ClientService
 ) -> None:
     client = await clients.add_client("Ершова Вера Павловна", ["+79210001122"])
-    await calls.call_started("L1", CallDirectionKind.inbound, client.code, None, START)
+    await calls.call_started("L1", CallDirection.inbound, client.code, None, START)
     await calls.call_ended("L1", Disposition.abandoned, None, START + timedelta(seconds=9))
     # The client calls again and is answered, but the record learns who it was only later.
     later = START + timedelta(minutes=5)
-    await calls.call_started("L2", CallDirectionKind.inbound, None, None, later)
+    await calls.call_started("L2", CallDirection.inbound, None, None, later)
     await calls.call_ended("L2", Disposition.answered, None, later + timedelta(minutes=2))
     assert [t.status for t in await _callbacks(sessionmaker)] == [CallbackStatus.open]
-    await calls.call_started("L2", CallDirectionKind.inbound, client.code, None, later)
+    await calls.call_started("L2", CallDirection.inbound, client.code, None, later)
     (callback,) = await _callbacks(sessionmaker)
     assert callback.status is CallbackStatus.done
     assert callback.done_at == later + timedelta(minutes=2)
@@ -76,8 +76,8 @@ async def test_a_client_already_known_is_not_replaced(
 ) -> None:
     first = await clients.add_client("Ершова Вера Павловна", ["+79210001122"])
     other = await clients.add_client("Лосев Пётр Ильич", ["+79210003344"])
-    await calls.call_started("L1", CallDirectionKind.inbound, first.code, None, START)
-    await calls.call_started("L1", CallDirectionKind.inbound, other.code, None, START)
+    await calls.call_started("L1", CallDirection.inbound, first.code, None, START)
+    await calls.call_started("L1", CallDirection.inbound, other.code, None, START)
     async with sessionmaker() as session:
         (call,) = await session.scalars(select(Call))
     assert call.client_id == first.id
@@ -86,7 +86,7 @@ async def test_a_client_already_known_is_not_replaced(
 async def test_a_part_stored_late_joins_the_calls_recording_files(
     sessionmaker: async_sessionmaker[AsyncSession], calls: CallService
 ) -> None:
-    await calls.call_started("L1", CallDirectionKind.inbound, None, None, START)
+    await calls.call_started("L1", CallDirection.inbound, None, None, START)
     await calls.recording_ready("L1", ["/store/L1-mix.wav.enc", "/store/L1-client.wav.enc"])
     await calls.recording_ready("L1", ["/store/L1-employee.wav.enc", "/store/L1-mix.wav.enc"])
     async with sessionmaker() as session:

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.calls.models import Call, CallDirection
+from crm.calls.events import CallDirection
+from crm.calls.models import Call
 from crm.clients.models import Client
 from crm.contracts.models import Contract, ContractKind, ContractStatus
 from crm.core.roles import Role

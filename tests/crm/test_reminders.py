@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.calls.models import Call, CallDirection
+from crm.calls.events import CallDirection
+from crm.calls.models import Call
 from crm.clients.errors import NoSuchClient
 from crm.clients.models import Client
 from crm.contracts.models import Contract, ContractStatus

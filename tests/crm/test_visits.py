@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.calls.models import Call, CallDirection
+from crm.calls.events import CallDirection
+from crm.calls.models import Call
 from crm.clients.errors import NoSuchClient
 from crm.clients.models import Client, ClientStatus
 from crm.contracts.models import Contract, ContractStatus

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.calls.models import Call, CallDirection
+from crm.calls.events import CallDirection
+from crm.calls.models import Call
 from crm.calls.statistics import CallStatistics, CallStatisticsService, CountRow
 from crm.clients.models import Client, ClientStatus
 from crm.contracts.models import Contract, ContractKind, ContractStatus

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from crm.calls.events import CallDirectionKind, Disposition
+from crm.calls.events import CallDirection, Disposition
 from telephony.reconcile import COLUMNS, CdrReader, parse_cdr_lines
 
 
@@ -29,7 +29,7 @@ def test_inbound_call_answered_by_an_operator() -> None:
         recording="/srv/rec/L1",
     )
     call = parse_cdr_lines([text])["L1"]
-    assert call.direction == CallDirectionKind.inbound and call.client_code == "c7"
+    assert call.direction == CallDirection.inbound and call.client_code == "c7"
     assert call.answered_by == "1003" and call.disposition == Disposition.answered
     assert call.recording_files == [
         "/srv/rec/L1-mix.wav",
@@ -47,7 +47,7 @@ def test_outbound_answered_by_the_client_belongs_to_the_employee() -> None:
         answer="110.0",
     )
     call = parse_cdr_lines([text])["c2c-1"]
-    assert call.guessed_direction == CallDirectionKind.outbound
+    assert call.guessed_direction == CallDirection.outbound
     assert call.answered_by == "1004"
 
 
@@ -56,7 +56,7 @@ def test_unlabelled_calls_between_desk_phones_are_internal_and_unanswered_ones_n
         linkedid="L2", channel="PJSIP/1001-1", dstchannel="PJSIP/1002-2", disposition="NO ANSWER"
     )
     call = parse_cdr_lines([text])["L2"]
-    assert call.guessed_direction == CallDirectionKind.internal
+    assert call.guessed_direction == CallDirection.internal
     assert call.disposition == Disposition.no_answer
 
 

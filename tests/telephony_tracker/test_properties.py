@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from crm.calls.events import (
     CallAnswered,
-    CallDirectionKind,
+    CallDirection,
     CallEnded,
     CallEvent,
     CallRinging,
@@ -29,7 +29,7 @@ EXTENSIONS = ("1001", "1002", "1003", "1004")
 class Expected:
     """What the tracker must say about a call it watched from start to end."""
 
-    direction: CallDirectionKind
+    direction: CallDirection
     client_code: str | None
     disposition: Disposition
     answered_by: str | None
@@ -98,7 +98,7 @@ def inbound_calls(draw: st.DrawFn, pbx: Pbx) -> GeneratedCall:
         events += [pbx.lexcrm_outcome(trunk, "no_answer"), pbx.hangup(trunk)]
         disposition = Disposition.no_answer
     expected = Expected(
-        CallDirectionKind.inbound,
+        CallDirection.inbound,
         (client or None) if announce else None,
         disposition,
         answered_by,
@@ -157,7 +157,7 @@ def click_to_calls(draw: st.DrawFn, pbx: Pbx) -> GeneratedCall:
             events.append(pbx.dial_end(phone, trunk, status))
         events += [pbx.hangup(trunk, cause), pbx.hangup(phone)]
     expected = Expected(
-        CallDirectionKind.outbound, client if announce else None, disposition, answered_by, record
+        CallDirection.outbound, client if announce else None, disposition, answered_by, record
     )
     return GeneratedCall(phone.linkedid, events, expected)
 
@@ -198,7 +198,7 @@ def internal_calls(draw: st.DrawFn, pbx: Pbx) -> GeneratedCall:
     else:
         disposition = INTERNAL_ENDINGS[outcome]
         events += [pbx.dial_end(caller, callee, outcome), pbx.hangup(callee), pbx.hangup(caller)]
-    expected = Expected(CallDirectionKind.internal, None, disposition, answered_by, False)
+    expected = Expected(CallDirection.internal, None, disposition, answered_by, False)
     return GeneratedCall(caller.linkedid, events, expected)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from crm.calls.events import (
     CallAnswered,
-    CallDirectionKind,
+    CallDirection,
     CallEnded,
     CallEvent,
     CallRinging,
@@ -104,7 +104,7 @@ def test_call_started_waits_for_the_dialplans_announcement() -> None:
     tracker = CallTracker()
     assert play(tracker, call.start[:1]) == []  # Newchannel alone: the client is not known yet
     out = play(tracker, call.start[1:2], first=1)
-    assert out == [CallStarted(call.trunk.uniqueid, at(0), CallDirectionKind.inbound, "c12")]
+    assert out == [CallStarted(call.trunk.uniqueid, at(0), CallDirection.inbound, "c12")]
 
 
 def test_caller_abandons_while_queued() -> None:
@@ -548,7 +548,7 @@ def test_view_of_a_live_call() -> None:
     view = tracker.call(call.trunk.linkedid)
     assert view is not None
     assert view.started
-    assert view.direction is CallDirectionKind.inbound
+    assert view.direction is CallDirection.inbound
     assert view.client_code == "c12"
     assert view.answered_by == "1002"
     assert view.rung == ("1001", "1002")

@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.calls.models import Call, CallDirection
+from crm.calls.events import CallDirection
+from crm.calls.models import Call
 from crm.conversations.recordings import RecordingLedger, StoredRecording
 from crm.core.clock import utc_now
 from crm.core.roles import Role

@@ -11,7 +11,8 @@ from aiohttp import ClientResponse
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.calls.models import Call, CallDirection
+from crm.calls.events import CallDirection
+from crm.calls.models import Call
 from crm.core.clock import utc_now
 from crm.core.formatting import FIRM_TIMEZONE
 from crm.core.permissions import Action, may

@@ -11,7 +11,8 @@ import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.calls.models import Call, CallDirection
+from crm.calls.events import CallDirection
+from crm.calls.models import Call
 from crm.core.roles import Role
 from crm.journal.models import JournalOutcome
 from crm.staff.models import Employee

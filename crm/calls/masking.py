@@ -1,10 +1,12 @@
-"""Secrets of the dialplan's masking: keyed caller hashes and numbers sealed for Asterisk."""
+"""The dialplan's masking: its secrets (keyed caller hashes, numbers sealed for Asterisk) and the
+entries of its masking table, which hold no number."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import re
 import string
 from dataclasses import dataclass
 
@@ -12,9 +14,13 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from crm.core.crypto import KeyRing
 from crm.core.errors import CiphertextInvalid
+from crm.core.phones import EXTENSION_DIGITS
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 AES_BLOCK = 16
+_CODE = re.compile(r"^c[1-9][0-9]*$")
+_EXTENSION = re.compile(rf"^({EXTENSION_DIGITS})?$")
+_HEX = re.compile(r"^[0-9a-f]{40}$")
 UNSEAL_FAILED = "Номер от Asterisk не расшифровывается: неверный ключ или данные"
 
 
@@ -79,3 +85,27 @@ class AsteriskMaskingSecrets:
 
     def _cipher(self) -> Cipher[modes.ECB]:
         return Cipher(algorithms.AES(self.seal_key.encode("ascii")), modes.ECB())  # noqa: S305
+
+
+@dataclass(frozen=True)
+class MaskEntry:
+    """One client number as the dialplan knows it: never the number, only its keyed hash."""
+
+    caller_key: str  # SHA1(pepper + E.164), see AsteriskMaskingSecrets
+    client_code: str  # "c1234"
+    display_name: str  # shown on the desk phone instead of the number
+    sealed_number: str  # AES_ENCRYPT token of the number, for dialling the client by code
+    lawyer_extension: str = ""
+    sticky_extension: str = ""  # who last tried to reach this client
+
+    def __post_init__(self) -> None:
+        if not _HEX.match(self.caller_key):
+            raise ValueError("caller_key must be a SHA1 hex digest")
+        if not _CODE.match(self.client_code):
+            raise ValueError("client_code must look like c1234")
+        if not (
+            _EXTENSION.match(self.lawyer_extension) and _EXTENSION.match(self.sticky_extension)
+        ):
+            raise ValueError("extensions are 2-8 digits or empty")
+        if not re.fullmatch(r"[A-Za-z0-9+/=]+", self.sealed_number):
+            raise ValueError("sealed_number must be base64")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import jinja2
 
+import asterisk_conf
 from crm.calls.masking import AsteriskMaskingSecrets
 from crm.core.crypto import KeyRing
 from dialplan.render import DialplanData, InternalExtension, render_extensions
@@ -33,7 +34,8 @@ class Profile(StrEnum):
     carrier = "carrier"
 
 
-ASTERISK_CONF = Path(__file__).resolve().parent.parent / "asterisk-conf"
+# Package data: an installed wheel carries them, not only a checkout.
+ASTERISK_CONF = Path(asterisk_conf.__file__).resolve().parent
 ASTERISK_CONF_TEMPLATES = ASTERISK_CONF / "templates"
 BUILT_IN_NOTICE = ASTERISK_CONF / "sounds" / "recording-notice-ru.wav"
 MASKS_FILE = "lexcrm-clients.conf"

@@ -67,7 +67,9 @@ from crm.core.crypto import KeyRing
 from crm.core.db import alembic_config, upgrade_database_async
 from crm.core.formatting import FIRM_TIMEZONE
 from crm.core.roles import Role
-from lexcrm.demo_data import DEMO_PASSWORD, GENERATOR_VERSION, LOGIN_PREFIX, FirmPlan, generate_firm
+from lexcrm.demo_data.generator import generate_firm
+from lexcrm.demo_data.plan import DEMO_PASSWORD, GENERATOR_VERSION, FirmPlan
+from lexcrm.demo_data.vocabulary import LOGIN_PREFIX
 from lexcrm.services import Services, open_services
 from lexcrm.settings import Settings
 from lexcrm.wiring import build_web_app, tune_collector_for_serving

@@ -21,7 +21,8 @@ from crm.core.formatting import parse_day
 from crm.core.roles import Role
 from lexcrm import demo, transcription
 from lexcrm.asterisk_runtime import AsteriskRuntime, AsteriskRuntimeError, carrier_simulator
-from lexcrm.demo_data import FirmPlan, client_count, firm_evening, load_firm, summary_text
+from lexcrm.demo_data.generator import load_firm
+from lexcrm.demo_data.plan import FirmPlan, client_count, firm_evening, summary_text
 from lexcrm.demo_phones import DemoPhones
 from lexcrm.logs import configure_logging
 from lexcrm.services import open_services

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from crm.core.roles import Role
 from lexcrm.asterisk_runtime import SipPhone
-from lexcrm.demo_data import FirmPlan, generate_firm
+from lexcrm.demo_data.generator import generate_firm
+from lexcrm.demo_data.plan import FirmPlan
 from lexcrm.services import open_services
 from lexcrm.settings import Settings
 

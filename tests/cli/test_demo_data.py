@@ -20,19 +20,9 @@ from crm.core.crypto import KeyRing
 from crm.core.db import upgrade_database_async
 from crm.core.phones import normalise_phone
 from crm.core.roles import Role
-from lexcrm.demo_data import (
-    DEMO_PASSWORD,
-    FEMALE_NAMES,
-    MALE_NAMES,
-    PATRONYMICS,
-    SURNAMES,
-    FirmPlan,
-    Progress,
-    client_count,
-    feminine_surname,
-    firm_evening,
-    generate_firm,
-)
+from lexcrm.demo_data.generator import feminine_surname, generate_firm
+from lexcrm.demo_data.plan import DEMO_PASSWORD, FirmPlan, Progress, client_count, firm_evening
+from lexcrm.demo_data.vocabulary import FEMALE_NAMES, MALE_NAMES, PATRONYMICS, SURNAMES
 from lexcrm.services import open_services
 from lexcrm.settings import Settings
 

@@ -23,7 +23,8 @@ from crm.core.crypto import KeyRing
 from crm.core.roles import Role
 from crm.journal.models import JournalEntry
 from crm.staff.models import Employee
-from lexcrm.demo_data import FirmPlan, generate_firm
+from lexcrm.demo_data.generator import generate_firm
+from lexcrm.demo_data.plan import FirmPlan
 from lexcrm.services import Services, open_services
 from lexcrm.settings import Settings
 from lexcrm.wiring import build_web_app

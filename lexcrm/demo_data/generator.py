@@ -1,15 +1,13 @@
-"""Generates a believable law firm: staff of every job, clients and a year of their history."""
+"""Generates the demo firm from its vocabulary: staff, clients and a year of their history."""
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import itertools
 import random
-import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
@@ -23,8 +21,8 @@ from crm.calls.services import CALL_CENTRE_QUEUE, LEAD_NAME, LEAD_SOURCE
 from crm.clients.models import Client, ClientPhone, ClientStatus
 from crm.clients.services import short_name_of
 from crm.contracts.models import Contract, ContractKind, ContractStatus
-from crm.core.errors import CrmError, InvalidPhoneNumber
-from crm.core.formatting import FIRM_TIMEZONE, parse_day, search_key
+from crm.core.errors import InvalidPhoneNumber
+from crm.core.formatting import FIRM_TIMEZONE, search_key
 from crm.core.phones import normalise_phone
 from crm.core.roles import Role
 from crm.core.tables import Base
@@ -35,418 +33,71 @@ from crm.notes.models import Note
 from crm.staff.models import Employee
 from crm.staff.services import StaffService
 from crm.visits.models import Visit, VisitOutcome
+from lexcrm.demo_data.plan import (
+    CLIENTS_PER_CHUNK,
+    HISTORY_DAYS,
+    MAX_CLIENTS,
+    DemoDataRefused,
+    FirmPlan,
+    FirmSummary,
+    Progress,
+    StaffMember,
+    grouped,
+    moscow_now,
+    staff_size,
+)
+from lexcrm.demo_data.vocabulary import (
+    ARBITRATION_COURT,
+    COURT_FEES,
+    DECISIONS,
+    DEFAULT_VISIT_SHARE,
+    DEPARTMENT_SIZE,
+    DISTRICT_COURTS,
+    EXTENSION_BLOCK,
+    FEMALE_NAMES,
+    FEMININE_ENDINGS,
+    LAWYER_CALL_COMMENTS,
+    LAWYER_CLASSES,
+    LAWYER_NOTES,
+    LEAD_NOTES,
+    LOGIN_PREFIX,
+    MALE_NAMES,
+    MONTH_NAMES,
+    MONTHLY_EXPENSES,
+    OPERATOR_CALL_COMMENTS,
+    PATRONYMICS,
+    POSTPONEMENTS,
+    REMINDER_COMMENTS,
+    SECOND_PHONE_LABELS,
+    SOURCES,
+    SURNAMES,
+    TOPICS,
+    VISIT_SHARE,
+    WALK_IN,
+    WEB_REQUEST,
+    Topic,
+)
 from lexcrm.services import Services, open_services
 from lexcrm.settings import Settings
 
-# Bump whenever the generated data changes: cached benchmark databases are keyed by it.
-GENERATOR_VERSION = 1
-# Every employee the generator creates gets this password; it is printed at the end.
-DEMO_PASSWORD = "demo-lexcrm-2026"  # noqa: S105 - the demo firm's published password
-MAX_CLIENTS = 1_000_000
-HISTORY_DAYS = 365
-CLIENTS_PER_CHUNK = 1000  # one transaction and one progress step
 CALLBACK_DELAY = timedelta(minutes=15)  # crm.calls.services.CallService's default
+
+
 T = TypeVar("T")
+
+
 Row = dict[str, Any]
-
-
-class DemoDataRefused(CrmError):
-    """The database is not one demo data may be written into; the message says why."""
-
-    error_id = "demo-data-refused"
-    http_status = 409
-
-
-# --- what a firm in St Petersburg is made of -----------------------------------------------
-
-# Masculine surnames; feminine_surname() gives the women's form.
-SURNAMES = (
-    "Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов",
-    "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров",
-    "Павлов", "Козлов", "Степанов", "Николаев", "Орлов", "Андреев", "Макаров", "Никитин",
-    "Захаров", "Зайцев", "Соловьёв", "Борисов", "Яковлев", "Григорьев", "Романов", "Воробьёв",
-    "Сергеев", "Кузьмин", "Фролов", "Александров", "Дмитриев", "Королёв", "Гусев", "Киселёв",
-    "Ильин", "Максимов", "Поляков", "Сорокин", "Виноградов", "Ковалёв", "Белов", "Медведев",
-    "Антонов", "Тарасов", "Жуков", "Баранов", "Филиппов", "Комаров", "Давыдов", "Беляев",
-    "Герасимов", "Богданов", "Осипов", "Сидоров", "Матвеев", "Титов", "Марков", "Миронов",
-    "Крылов", "Куликов", "Карпов", "Власов", "Мельников", "Денисов", "Гаврилов", "Тихонов",
-    "Казаков", "Афанасьев", "Данилов", "Савельев", "Тимофеев", "Фомин", "Чернов", "Абрамов",
-    "Мартынов", "Ефимов", "Федотов", "Щербаков", "Назаров", "Калинин", "Исаев", "Чернышёв",
-    "Быков", "Маслов", "Родионов", "Коновалов", "Лазарев", "Воронин", "Климов", "Филатов",
-    "Пономарёв", "Голубев", "Кудрявцев", "Прохоров", "Наумов", "Потапов", "Журавлёв",
-    "Овчинников", "Трофимов", "Леонов", "Соболев", "Ермаков", "Колесников", "Гончаров",
-    "Емельянов", "Никифоров", "Грачёв", "Котов", "Гришин", "Ефремов", "Архипов", "Громов",
-    "Кириллов", "Малышев", "Панов", "Моисеев", "Румянцев", "Акимов", "Кондратьев", "Бирюков",
-    "Горбунов", "Анисимов", "Вишневский", "Островский", "Покровский", "Вознесенский",
-    "Троицкий", "Успенский", "Рождественский", "Соколовский", "Жуковский", "Дубровский",
-    "Высоцкий", "Полевой", "Толстой", "Шевченко", "Коваленко", "Бондаренко", "Ткаченко",
-    "Кравченко", "Лысенко", "Марченко", "Ковальчук", "Полищук", "Мельничук", "Гордиенко",
-)  # fmt: skip
-MALE_NAMES = (
-    "Александр", "Сергей", "Андрей", "Алексей", "Дмитрий", "Михаил", "Владимир", "Иван",
-    "Николай", "Евгений", "Максим", "Павел", "Артём", "Денис", "Игорь", "Роман", "Олег",
-    "Виктор", "Константин", "Юрий", "Антон", "Никита", "Илья", "Кирилл", "Владислав", "Вадим",
-    "Георгий", "Станислав", "Григорий", "Борис", "Леонид", "Пётр", "Виталий", "Тимур", "Егор",
-    "Фёдор", "Ярослав", "Глеб", "Степан", "Матвей",
-)  # fmt: skip
-FEMALE_NAMES = (
-    "Анна", "Мария", "Елена", "Ольга", "Наталья", "Татьяна", "Ирина", "Екатерина", "Светлана",
-    "Юлия", "Анастасия", "Дарья", "Марина", "Людмила", "Галина", "Надежда", "Валентина",
-    "Виктория", "Ксения", "Алина", "Полина", "Софья", "Евгения", "Вера", "Любовь", "Алёна",
-    "Кристина", "Оксана", "Лариса", "Нина", "Александра", "Елизавета", "Валерия", "Яна",
-    "Маргарита", "Зоя", "Тамара", "Инна", "Жанна", "Диана",
-)  # fmt: skip
-# A patronymic comes from the father's name: (a son's, a daughter's).
-PATRONYMICS = (
-    ("Александрович", "Александровна"), ("Сергеевич", "Сергеевна"), ("Андреевич", "Андреевна"),
-    ("Алексеевич", "Алексеевна"), ("Дмитриевич", "Дмитриевна"), ("Михайлович", "Михайловна"),
-    ("Владимирович", "Владимировна"), ("Иванович", "Ивановна"), ("Николаевич", "Николаевна"),
-    ("Евгеньевич", "Евгеньевна"), ("Павлович", "Павловна"), ("Викторович", "Викторовна"),
-    ("Юрьевич", "Юрьевна"), ("Игоревич", "Игоревна"), ("Олегович", "Олеговна"),
-    ("Анатольевич", "Анатольевна"), ("Валерьевич", "Валерьевна"), ("Васильевич", "Васильевна"),
-    ("Петрович", "Петровна"), ("Борисович", "Борисовна"), ("Геннадьевич", "Геннадьевна"),
-    ("Константинович", "Константиновна"), ("Вячеславович", "Вячеславовна"),
-    ("Григорьевич", "Григорьевна"), ("Романович", "Романовна"), ("Максимович", "Максимовна"),
-    ("Денисович", "Денисовна"), ("Фёдорович", "Фёдоровна"), ("Леонидович", "Леонидовна"),
-    ("Ильич", "Ильинична"), ("Никитич", "Никитична"), ("Львович", "Львовна"),
-    ("Степанович", "Степановна"), ("Артёмович", "Артёмовна"), ("Кириллович", "Кирилловна"),
-    ("Антонович", "Антоновна"), ("Георгиевич", "Георгиевна"), ("Аркадьевич", "Аркадьевна"),
-    ("Станиславович", "Станиславовна"), ("Эдуардович", "Эдуардовна"),
-)  # fmt: skip
-_FEMININE_ENDINGS = (
-    ("ский", "ская"), ("цкий", "цкая"), ("ой", "ая"), ("ов", "ова"), ("ев", "ева"),
-    ("ёв", "ёва"), ("ин", "ина"), ("ын", "ына"),
-)  # fmt: skip
 
 
 def feminine_surname(surname: str) -> str:
     """Иванов → Иванова, Вишневский → Вишневская; Шевченко and Ковальчук do not change."""
-    for masculine, feminine in _FEMININE_ENDINGS:
+    for masculine, feminine in FEMININE_ENDINGS:
         if surname.endswith(masculine):
             return surname[: -len(masculine)] + feminine
     return surname
 
 
-@dataclass(frozen=True)
-class Topic:
-    """A kind of case the firm takes: what it costs and how often it goes to court."""
-
-    name: str
-    weight: int
-    fee_rubles: tuple[int, int]
-    court_share: float
-    court: str  # district, magistrate, arbitration, criminal
-    essences: tuple[str, ...]
-
-
-TOPICS = (
-    Topic("семейные споры", 18, (40_000, 180_000), 0.6, "district", (
-        "Расторжение брака и раздел совместно нажитого имущества",
-        "Взыскание алиментов на несовершеннолетнего ребёнка",
-        "Определение места жительства ребёнка и порядка общения с ним",
-        "Раздел квартиры, приобретённой в браке с использованием ипотеки",
-    )),
-    Topic("жилищные споры", 12, (35_000, 200_000), 0.45, "district", (
-        "Возмещение ущерба от залива квартиры",
-        "Признание права пользования жилым помещением",
-        "Взыскание неустойки с застройщика по договору долевого участия",
-        "Выселение бывшего члена семьи собственника",
-    )),
-    Topic("наследство", 12, (50_000, 250_000), 0.5, "district", (
-        "Восстановление срока для принятия наследства",
-        "Раздел наследственного имущества между наследниками",
-        "Оспаривание завещания",
-        "Признание права собственности на долю в квартире в порядке наследования",
-    )),
-    Topic("банкротство", 13, (90_000, 250_000), 0.9, "arbitration", (
-        "Банкротство физического лица: подготовка заявления и сопровождение процедуры",
-        "Сопровождение процедуры реализации имущества гражданина",
-    )),
-    Topic("защита прав потребителей", 12, (25_000, 120_000), 0.4, "magistrate", (
-        "Возврат денег за некачественный товар и взыскание неустойки",
-        "Взыскание стоимости ремонта автомобиля с дилера",
-        "Расторжение договора на оказание услуг и возврат предоплаты",
-    )),
-    Topic("ДТП", 9, (30_000, 150_000), 0.45, "district", (
-        "Взыскание страхового возмещения по ОСАГО",
-        "Возмещение ущерба от ДТП с виновника",
-        "Оспаривание постановления по делу об административном правонарушении",
-    )),
-    Topic("трудовые споры", 7, (30_000, 140_000), 0.4, "district", (
-        "Восстановление на работе и взыскание среднего заработка",
-        "Взыскание невыплаченной заработной платы",
-        "Оспаривание дисциплинарного взыскания",
-    )),
-    Topic("взыскание долгов", 8, (25_000, 120_000), 0.55, "magistrate", (
-        "Взыскание долга по расписке",
-        "Защита от требований коллекторов, отмена судебного приказа",
-    )),
-    Topic("земельные споры", 4, (60_000, 300_000), 0.5, "district", (
-        "Установление границ земельного участка",
-        "Признание права собственности на садовый дом",
-    )),
-    Topic("уголовная защита", 5, (80_000, 400_000), 0.7, "criminal", (
-        "Защита по уголовному делу на стадии следствия и в суде",
-        "Представительство потерпевшего по уголовному делу",
-    )),
-)  # fmt: skip
 _TOPIC_WEIGHTS = [(topic, topic.weight) for topic in TOPICS]
-WALK_IN = "пришёл в офис"
-WEB_REQUEST = "заявка на сайте"
-REPEAT = "повторное обращение"
-SOURCES = (
-    ("звонок по рекламе", 26), (WEB_REQUEST, 22), ("рекомендация", 14), (REPEAT, 6),
-    ("Яндекс Карты", 8), (WALK_IN, 5), ("ВКонтакте", 6), ("радио", 3), ("реклама в метро", 4),
-)  # fmt: skip
-# The share of first contacts that lead to a booked visit, by source.
-VISIT_SHARE = {WALK_IN: 1.0, "рекомендация": 0.65, REPEAT: 0.7, WEB_REQUEST: 0.38}
-DEFAULT_VISIT_SHARE = 0.45
-DISTRICT_COURTS = (
-    "Василеостровский", "Выборгский", "Калининский", "Кировский", "Красногвардейский",
-    "Красносельский", "Московский", "Невский", "Петроградский", "Приморский", "Фрунзенский",
-    "Дзержинский", "Смольнинский", "Октябрьский", "Куйбышевский", "Колпинский",
-)  # fmt: skip
-ARBITRATION_COURT = "Арбитражный суд города Санкт-Петербурга и Ленинградской области"
-POSTPONEMENTS = (
-    "Отложено в связи с неявкой ответчика",
-    "Отложено для истребования доказательств",
-    "Объявлен перерыв, стороны представят расчёт",
-    "Назначена судебная экспертиза, производство приостановлено",
-    "Отложено по ходатайству ответчика для ознакомления с материалами",
-    "Привлечено третье лицо, рассмотрение отложено",
-)
-DECISIONS = {
-    "arbitration": (
-        "Гражданин признан банкротом, введена процедура реализации имущества",
-        "Процедура завершена, гражданин освобождён от обязательств",
-        "Требования кредитора включены в реестр",
-    ),
-    "criminal": (
-        "Приговор: назначено наказание ниже запрошенного обвинением",
-        "Дело прекращено в связи с примирением сторон",
-        "Мера пресечения изменена на домашний арест",
-    ),
-    "other": (
-        "Иск удовлетворён полностью",
-        "Иск удовлетворён частично",
-        "Утверждено мировое соглашение",
-        "В иске отказано, готовим апелляционную жалобу",
-        "Заявление удовлетворено",
-    ),
-}
-OPERATOR_CALL_COMMENTS = (
-    "Консультация по телефону, записан на приём",
-    "Спрашивал стоимость услуг, отправили прайс",
-    "Уточнял адрес офиса и как доехать",
-    "Просит, чтобы перезвонил юрист",
-    "Первичная консультация, документы принесёт на приём",
-    "Интересуется сроками, думает",
-)
-REMINDER_COMMENTS = ("Напомнили о визите, подтвердил", "Напомнили о визите, просит перенести")
-LAWYER_CALL_COMMENTS = (
-    "Обсудили ход дела",
-    "Напомнил о платеже по графику",
-    "Согласовали дату заседания",
-    "Запросил недостающие документы",
-    "Сообщил результат заседания",
-    "Договорились о встрече в офисе",
-)
-LEAD_NOTES = (
-    "Просил перезвонить после 18:00",
-    "Подумает о стоимости, перезвонить через неделю",
-    "Сравнивает с другими фирмами",
-    "Записаться хочет только на субботу",
-)
-LAWYER_NOTES = (
-    "Клиент передал копии документов: паспорт, свидетельства, договоры",
-    "Подготовлено исковое заявление, направлено ответчику",
-    "Запрошены выписки из ЕГРН",
-    "Направлена досудебная претензия",
-    "Согласован график платежей",
-    "Получено определение суда о принятии иска к производству",
-    "Подготовлено ходатайство об истребовании доказательств",
-    "Клиент просит сообщать новости по делу в мессенджере",
-)
-SECOND_PHONE_LABELS = ("рабочий", "второй мобильный", "супруг(а)", "дочь", "сын")
-# (payee, purpose, per month at 60,000 clients, amount in roubles from, to); fewer in a
-# smaller firm, but every kind at least once a month.
-MONTHLY_EXPENSES = (
-    ("ООО «Невский деловой центр»", "Аренда офиса", 1, (450_000, 450_000)),
-    ("ПАО «Ростелеком»", "Связь и интернет", 1, (18_000, 26_000)),
-    ("ООО «Яндекс»", "Реклама в Яндекс Директ", 4, (60_000, 180_000)),
-    ("ООО «ВК»", "Реклама ВКонтакте", 2, (30_000, 90_000)),
-    ("АО «Почта России»", "Заказные письма с уведомлением", 20, (300, 4_000)),
-    ("ООО «Комус»", "Канцелярские товары и бумага", 2, (5_000, 25_000)),
-    ("ИП Сергеев А. В.", "Курьерская доставка документов", 6, (1_500, 9_000)),
-    ("ООО «Кулер-Сервис»", "Питьевая вода в офис", 1, (3_000, 6_000)),
-)
-COURT_FEES = {
-    "district": ("Казначейство России (ФНС России)", "Госпошлина по делу", (3_000, 20_000)),
-    "magistrate": ("Казначейство России (ФНС России)", "Госпошлина по делу", (1_000, 8_000)),
-    "arbitration": ("Депозит арбитражного суда", "Вознаграждение финансового управляющего",
-                    (25_000, 25_000)),
-    "criminal": ("ООО «Северо-Западный центр экспертиз»", "Заключение специалиста",
-                 (15_000, 45_000)),
-}  # fmt: skip
-MONTH_NAMES = (
-    "январь", "февраль", "март", "апрель", "май", "июнь",
-    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
-)  # fmt: skip
-
-# The staff. New employees' logins are these prefixes, numbered from the second on; they
-# match the logins `lexcrm demo` creates, so its accounts are found and reused, not doubled.
-LOGIN_PREFIX: dict[Role, str] = {
-    Role.director: "director",
-    Role.lawyer: "lawyer",
-    Role.court_representative: "court",
-    Role.reception: "reception",
-    Role.cashier: "cashier",
-    Role.call_centre_head: "cc-head",
-    Role.operator: "operator",
-    Role.administrator: "admin",
-}
-# Where new desk phones of each job are numbered from (the demo's own phones are 1001–1005).
-EXTENSION_BLOCK: dict[Role, int] = {
-    Role.operator: 1100,
-    Role.lawyer: 1200,
-    Role.court_representative: 1300,
-    Role.reception: 1400,
-    Role.call_centre_head: 1500,
-}
-# (at least, one per this many clients a year); other jobs have one employee.
-_STAFFING: dict[Role, tuple[int, int]] = {
-    Role.lawyer: (3, 3000),
-    Role.operator: (2, 6000),
-    Role.court_representative: (1, 15000),
-    Role.reception: (1, 20000),
-    Role.cashier: (1, 30000),
-    Role.call_centre_head: (1, 60000),
-}
-# (name, accrual percent, share of lawyers, workload); department heads are of the last.
-LAWYER_CLASSES = (
-    ("Стажёр", "10", 2, 0.6),
-    ("Юрист", "15", 4, 1.0),
-    ("Старший юрист", "20", 3, 1.2),
-    ("Ведущий юрист", "25", 0, 0.8),
-)
-DEPARTMENT_SIZE = 5  # lawyers per head of department, the head included
-
-
-def staff_size(role: Role, clients: int) -> int:
-    """How many employees of a job a firm with this many clients a year keeps."""
-    if role not in _STAFFING:
-        return 1
-    at_least, clients_each = _STAFFING[role]
-    return max(at_least, min(90, round(clients / clients_each)))
-
-
-# --- what was generated ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FirmPlan:
-    """What to generate: how many clients, from which seed, up to which moment."""
-
-    clients: int
-    seed: int = 1
-    now: datetime | None = None  # the firm's "now", aware; None: the current time
-    password: str = DEMO_PASSWORD  # of each employee this run creates
-    append: bool = False  # allowed to add to a database that already has clients
-
-
-@dataclass(frozen=True)
-class StaffMember:
-    login: str
-    full_name: str
-    role: Role
-    extension: str | None
-    created: bool  # made by this run, with the plan's password
-
-
-@dataclass(frozen=True)
-class FirmSummary:
-    rows: dict[str, int]  # table name → rows added
-    staff: list[StaffMember]
-    password: str
-    seconds: float
-
-
-def moscow_now() -> datetime:
-    return datetime.now(FIRM_TIMEZONE)
-
-
-# --- progress ----------------------------------------------------------------------------------
-
-
-class Progress:
-    """Progress of a long job on a stream: one line redrawn in place on a terminal, and a
-    line every few seconds otherwise (a log file or a pipe gets no carriage returns)."""
-
-    def __init__(
-        self,
-        total: int,
-        label: str,
-        stream: TextIO | None = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        line_every: float = 5.0,
-    ) -> None:
-        self._total = max(total, 1)
-        self._label = label
-        self._stream = stream if stream is not None else sys.stderr
-        self._tty = self._stream.isatty()
-        self._clock = clock
-        self._line_every = line_every
-        self._started = clock()
-        self._last_shown = -float("inf")
-        self._shown_done = -1
-        self.done = 0
-
-    def advance(self, count: int) -> None:
-        self.done = min(self._total, self.done + count)
-        now = self._clock()
-        if self._tty:
-            if now - self._last_shown >= 0.1:
-                self._stream.write("\r" + self.line(now) + "\033[K")
-                self._stream.flush()
-                self._last_shown = now
-        elif now - self._last_shown >= self._line_every:
-            self._stream.write(self.line(now) + "\n")
-            self._stream.flush()
-            self._last_shown = now
-            self._shown_done = self.done
-
-    def finish(self) -> None:
-        """The last state, once: a terminal's line is ended, a log gets it unless it has it."""
-        now = self._clock()
-        if self._tty:
-            self._stream.write("\r" + self.line(now) + "\033[K\n")
-        elif self._shown_done != self.done:
-            self._stream.write(self.line(now) + "\n")
-        self._stream.flush()
-
-    def line(self, now: float) -> str:
-        elapsed = max(now - self._started, 1e-9)
-        rate = self.done / elapsed
-        left = (self._total - self.done) / rate if rate > 0 else None
-        eta = "—" if left is None else _minutes_seconds(left)
-        return (
-            f"{self._label}: {_grouped(self.done)}/{_grouped(self._total)} "
-            f"({100 * self.done / self._total:3.0f} %), {_grouped(round(rate))}/с, "
-            f"прошло {_minutes_seconds(elapsed)}, осталось {eta}"
-        )
-
-
-def _grouped(number: int) -> str:
-    return f"{number:,}".replace(",", " ")
-
-
-def _minutes_seconds(seconds: float) -> str:
-    whole = round(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
-
-
-# --- the generator --------------------------------------------------------------------------
 
 
 async def generate_firm(
@@ -455,13 +106,13 @@ async def generate_firm(
     """Fill the database with a firm: staff first (through the real services), then clients
     and their history, written in bulk. Refuses a database with clients unless appending."""
     if not 1 <= plan.clients <= MAX_CLIENTS:
-        raise DemoDataRefused(f"Число клиентов: от 1 до {_grouped(MAX_CLIENTS)}")
+        raise DemoDataRefused(f"Число клиентов: от 1 до {grouped(MAX_CLIENTS)}")
     started = time.monotonic()
     async with core.sessionmaker() as session:
         existing = int(await session.scalar(select(func.count()).select_from(Client)) or 0)
     if existing and not plan.append:
         raise DemoDataRefused(
-            f"В базе уже есть клиенты ({_grouped(existing)}): демо-данные пишутся только в "
+            f"В базе уже есть клиенты ({grouped(existing)}): демо-данные пишутся только в "
             "пустую базу. Чтобы добавить к имеющимся, укажите --append."
         )
     generator = _FirmGenerator(core, plan)
@@ -1524,70 +1175,9 @@ def _next_month(month_start: date) -> date:
     return (month_start.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-# --- the command ---------------------------------------------------------------------------
-
-ROW_LABELS = {
-    "clients": "клиентов",
-    "client_phones": "номеров",
-    "calls": "звонков",
-    "callback_tasks": "перезвонов",
-    "visits": "визитов",
-    "contracts": "договоров",
-    "planned_payments": "плановых платежей",
-    "payments": "платежей",
-    "accruals": "начислений",
-    "payouts": "выплат",
-    "expenses": "расходов",
-    "hearings": "заседаний",
-    "notes": "заметок",
-    "journal": "записей журнала",
-}
-
-
-def client_count(text: str) -> int:
-    """--clients: a whole number within what the generator takes."""
-    try:
-        count = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"число клиентов: целое число, а не {text!r}") from None
-    if not 1 <= count <= MAX_CLIENTS:
-        raise argparse.ArgumentTypeError(f"число клиентов: от 1 до {_grouped(MAX_CLIENTS)}")
-    return count
-
-
-def firm_evening(text: str) -> datetime:
-    """--today: a date (ГГГГ-ММ-ДД or ДД.ММ.ГГГГ), taken as 18:00 that day, Moscow time."""
-    try:
-        return datetime.combine(parse_day(text), clock_time(18), FIRM_TIMEZONE)
-    except ValueError:
-        pass
-    raise argparse.ArgumentTypeError(f"дата {text!r} не распознана: ГГГГ-ММ-ДД или ДД.ММ.ГГГГ")
-
-
 async def load_firm(
     settings: Settings, plan: FirmPlan, *, progress_stream: TextIO | None = None
 ) -> FirmSummary:
     """`lexcrm demo-data`: the firm, into the database of these settings."""
     async with open_services(settings, migrate=False) as core:
         return await generate_firm(core, plan, progress_stream=progress_stream)
-
-
-def summary_text(summary: FirmSummary) -> str:
-    """What was made, and the logins to look at it with."""
-    made = ", ".join(
-        f"{ROW_LABELS.get(table, table)} {_grouped(count)}"
-        for table, count in summary.rows.items()
-        if count
-    )
-    lines = [
-        f"Демо-фирма готова за {_minutes_seconds(summary.seconds)}: {made}.",
-        f"Сотрудники (пароль новых: {summary.password}):",
-    ]
-    for member in summary.staff:
-        line = f"  {member.role.title_ru:<16} {member.login:<12} {member.full_name}"
-        if member.extension:
-            line += f", тел. {member.extension}"
-        if not member.created:
-            line += " (был в базе, пароль прежний)"
-        lines.append(line)
-    return "\n".join(lines)

@@ -272,7 +272,8 @@ class Database:
             own = "WHERE employee_id = ?" if role is Role.lawyer else ""
             return self.value(
                 "SELECT id FROM calls "  # noqa: S608
-                f"{own} ORDER BY recording_files IS NULL, answered_at IS NULL, id DESC LIMIT 1",
+                f"{own} ORDER BY NOT EXISTS (SELECT 1 FROM recording_files r "
+                "WHERE r.linkedid = calls.linkedid), answered_at IS NULL, id DESC LIMIT 1",
                 *([me] if own else []),
             )
         # A route added later: its table is the placeholder's plural ("visit_id": visits).

@@ -239,8 +239,8 @@ class CallController:
     async def _store_recording(
         self, linkedid: str, files: list[Path], *, abandoned: bool = False
     ) -> None:
-        stored = await self._hand_off(linkedid, files, abandoned=abandoned)
-        await self._calls.recording_ready(linkedid, [str(path) for path in stored])
+        # The vault records what it stored in the recording ledger, a late part with the rest.
+        await self._hand_off(linkedid, files, abandoned=abandoned)
 
     def _caller_extension(self, linkedid: str) -> str | None:
         """The desk phone whose channel started the call, if an employee's did."""

@@ -39,8 +39,6 @@ class Call(Base):
     client_ringing_at: Mapped[datetime | None]
     disposition: Mapped[str | None] = mapped_column(String(32))
     comment: Mapped[str | None] = mapped_column(Text)
-    # Host paths of the recording: mix, client's side, employee's side ("\n"-separated).
-    recording_files: Mapped[str | None] = mapped_column(Text)
     # True when the record was rebuilt from Asterisk's CDRs after the controller was away.
     reconciled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 

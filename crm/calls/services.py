@@ -225,16 +225,6 @@ class CallService(Service):
             await session.commit()
         return task
 
-    async def recording_ready(self, linkedid: str, files: list[str]) -> None:
-        async with self._sessionmaker() as session:
-            call = await _call_by_linkedid(session, linkedid)
-            if call is None:
-                return
-            # Added to what is there: a part the sweep stored late joins the others.
-            known = call.recording_files.split("\n") if call.recording_files else []
-            call.recording_files = "\n".join(dict.fromkeys([*known, *files]))
-            await session.commit()
-
     async def masking_rows(self, sticky_days: int = 30) -> list[MaskEntry]:
         """The whole masking table: every number of every client, keyed, sealed, routed."""
         numbers = await self._clients.all_phone_numbers()

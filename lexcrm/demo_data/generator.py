@@ -537,7 +537,6 @@ class _FirmGenerator:
             "comment": rng.choice(comments)
             if answered and comments and rng.random() < 0.6
             else None,
-            "recording_files": None,
             "reconciled": False,
         }
         rows.add(Call, row)

@@ -235,9 +235,8 @@ async def test_inbound_call_pops_the_lead_card_and_is_recorded_once(
 
 async def _recording_paths(stack: Stack, linkedid: str) -> list[Path]:
     call = await stack.core.calls.get_call(linkedid)
-    if call is None or not call.recording_files:
-        return []
-    return [Path(p) for p in call.recording_files.split("\n")]
+    card = await stack.core.conversation_search.recording_card(call.id) if call else None
+    return [Path(stored.path) for stored in card.files] if card else []
 
 
 def _read_masks(stack: Stack) -> str:

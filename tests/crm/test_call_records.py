@@ -13,6 +13,8 @@ from crm.calls.masking import AsteriskMaskingSecrets
 from crm.calls.models import Call, CallbackStatus, CallbackTask
 from crm.calls.services import CallService
 from crm.clients.services import ClientService
+from crm.conversations.models import RecordingFile
+from crm.conversations.recordings import RecordingLedger, StoredRecording
 from crm.core.crypto import KeyRing, PersonalDataCipher
 
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -87,12 +89,26 @@ async def test_a_part_stored_late_joins_the_calls_recording_files(
     sessionmaker: async_sessionmaker[AsyncSession], calls: CallService
 ) -> None:
     await calls.call_started("L1", CallDirection.inbound, None, None, START)
-    await calls.recording_ready("L1", ["/store/L1-mix.wav.enc", "/store/L1-client.wav.enc"])
-    await calls.recording_ready("L1", ["/store/L1-employee.wav.enc", "/store/L1-mix.wav.enc"])
+    ledger = RecordingLedger(sessionmaker)
+
+    def stored(path: str) -> StoredRecording:
+        part = path.removesuffix(".wav.enc").rsplit("-", 1)[1]
+        return StoredRecording(part, path, "0" * 64, 16000, 1000)
+
+    await ledger.recording_stored(
+        "L1", [stored("/store/L1-mix.wav.enc"), stored("/store/L1-client.wav.enc")]
+    )
+    await ledger.recording_stored(
+        "L1", [stored("/store/L1-employee.wav.enc"), stored("/store/L1-mix.wav.enc")]
+    )
     async with sessionmaker() as session:
-        (call,) = await session.scalars(select(Call))
-    assert call.recording_files is not None
-    assert call.recording_files.split("\n") == [
+        files = await session.scalars(
+            select(RecordingFile.path)
+            .where(RecordingFile.linkedid == "L1")
+            .order_by(RecordingFile.id)
+        )
+        recording_files = list(files)
+    assert recording_files == [
         "/store/L1-mix.wav.enc",
         "/store/L1-client.wav.enc",
         "/store/L1-employee.wav.enc",

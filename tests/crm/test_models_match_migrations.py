@@ -111,3 +111,58 @@ def test_downgrade_to_base_and_up_again(tmp_path: Path) -> None:
         connection.close()
     assert tables == {"alembic_version"}
     upgrade_database(sqlite_url(path))
+
+
+def test_recordings_move_to_the_ledger_and_back(tmp_path: Path) -> None:
+    """0011 keeps a call's files that only the call listed, and its downgrade lists them again."""
+    path = tmp_path / "crm.sqlite3"
+    config = alembic_config(sqlite_url(path))
+    command.upgrade(config, "0010")
+    connection = sqlite3.connect(path)
+    try:
+        for linkedid, files in (
+            ("old", "/store/old-mix.wav.enc\n/store/old-client.wav.enc"),
+            ("known", "/store/known-mix.wav.enc"),
+        ):
+            connection.execute(
+                "INSERT INTO calls (linkedid, direction, started_at, recording_files, reconciled)"
+                " VALUES (?, 'inbound', '2026-01-05 10:00:00', ?, 0)",
+                (linkedid, files),
+            )
+        # The ledger already has this one: it is not written twice.
+        connection.execute(
+            "INSERT INTO recording_files (linkedid, part, path, sha256, size_bytes, "
+            "duration_ms, created_at) VALUES ('known', 'mix', '/store/known-mix.wav.enc', "
+            "?, 16000, 1000, '2026-01-05 10:01:00')",
+            ("a" * 64,),
+        )
+        connection.commit()
+    finally:
+        connection.close()
+
+    command.upgrade(config, "head")
+    connection = sqlite3.connect(path)
+    try:
+        ledger = connection.execute(
+            "SELECT linkedid, part, path, sha256 FROM recording_files ORDER BY id"
+        ).fetchall()
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(calls)")]
+    finally:
+        connection.close()
+    assert ledger == [
+        ("known", "mix", "/store/known-mix.wav.enc", "a" * 64),
+        ("old", "mix", "/store/old-mix.wav.enc", ""),
+        ("old", "client", "/store/old-client.wav.enc", ""),
+    ]
+    assert "recording_files" not in columns
+
+    command.downgrade(config, "0010")
+    connection = sqlite3.connect(path)
+    try:
+        listed = dict(connection.execute("SELECT linkedid, recording_files FROM calls"))
+    finally:
+        connection.close()
+    assert listed == {
+        "old": "/store/old-mix.wav.enc\n/store/old-client.wav.enc",
+        "known": "/store/known-mix.wav.enc",
+    }

@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.auth.models import WebSession
-from crm.auth.repositories import WebSessionRepository
 from crm.core.errors import N_
 from crm.core.service import Service
 from crm.staff.errors import NoSuchEmployee
 from crm.staff.models import Employee
-from crm.staff.repositories import EmployeeRepository
 
 
 def _session_id(token: str) -> str:
@@ -29,10 +31,10 @@ class WebSessionService(Service):
         csrf_token = secrets.token_urlsafe(32)
         now = self._now()
         async with self._sessionmaker() as session:
-            employee = await EmployeeRepository(session).get(employee_id)
+            employee = await session.get(Employee, employee_id)
             if employee is None or not employee.is_active:
                 raise NoSuchEmployee(N_("Сотрудник не найден или его учётная запись отключена"))
-            WebSessionRepository(session).add(
+            session.add(
                 WebSession(
                     id=_session_id(token),
                     employee_id=employee_id,
@@ -54,7 +56,7 @@ class WebSessionService(Service):
         """
         now = now or self._now()
         async with self._sessionmaker() as session:
-            found = await WebSessionRepository(session).get_with_employee(_session_id(token))
+            found = await _with_employee(session, _session_id(token))
             if found is None:
                 return None
             web_session, employee = found
@@ -74,7 +76,7 @@ class WebSessionService(Service):
     async def end(self, token: str) -> None:
         """End the session behind the token (signing out); an unknown token is ignored."""
         async with self._sessionmaker() as session:
-            found = await WebSessionRepository(session).get_with_employee(_session_id(token))
+            found = await _with_employee(session, _session_id(token))
             if found is None or found[0].ended_at is not None:
                 return
             found[0].ended_at = self._now()
@@ -83,6 +85,32 @@ class WebSessionService(Service):
     async def end_all_for(self, employee_id: int) -> int:
         """End every open session of the employee; returns how many there were."""
         async with self._sessionmaker() as session:
-            ended = await WebSessionRepository(session).end_all_for(employee_id, self._now())
+            ended = await end_sessions_of(session, employee_id, self._now())
             await session.commit()
         return ended
+
+
+async def end_sessions_of(session: AsyncSession, employee_id: int, ended_at: datetime) -> int:
+    """End every open web session of the employee in `session`'s transaction (the caller
+    commits); returns how many were open."""
+    result = await session.execute(
+        update(WebSession)
+        .where(WebSession.employee_id == employee_id, WebSession.ended_at.is_(None))
+        .values(ended_at=ended_at)
+        .execution_options(synchronize_session=False)
+    )
+    # An UPDATE always yields a CursorResult; the session API types it as plain Result.
+    return cast("CursorResult[Any]", result).rowcount
+
+
+async def _with_employee(
+    session: AsyncSession, session_id: str
+) -> tuple[WebSession, Employee] | None:
+    row = (
+        await session.execute(
+            select(WebSession, Employee)
+            .join(Employee, WebSession.employee_id == Employee.id)
+            .where(WebSession.id == session_id)
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])

@@ -11,7 +11,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from crm.clients.errors import NoSuchClient
 from crm.clients.models import Client, ClientPhone, ClientStatus
-from crm.clients.repositories import ClientRepository
 from crm.contracts.models import Contract
 from crm.core.clock import Clock, utc_now
 from crm.core.crypto import PersonalDataCipher
@@ -23,7 +22,6 @@ from crm.core.service import Service
 from crm.courts.models import Hearing
 from crm.staff.errors import NoSuchEmployee
 from crm.staff.models import Employee
-from crm.staff.repositories import EmployeeRepository
 
 PHONE_TABLE = "client_phones"
 PHONE_COLUMN = "number_ciphertext"
@@ -79,12 +77,12 @@ class ClientService(Service):
             created_at=now,
         )
         async with self._sessionmaker() as session:
-            if lawyer_id is not None and await EmployeeRepository(session).get(lawyer_id) is None:
+            if lawyer_id is not None and await session.get(Employee, lawyer_id) is None:
                 raise NoSuchEmployee()
-            clients = ClientRepository(session)
-            await clients.add(client)
+            session.add(client)
+            await session.flush()  # the phones are bound to the client's id
             for number in numbers:
-                clients.add_phone(self._encrypted_phone(client.id, number, None, now))
+                session.add(self._encrypted_phone(client.id, number, None, now))
             await session.commit()
         return client
 
@@ -94,20 +92,24 @@ class ClientService(Service):
         label = optional_text(label, N_("Метка"), 50)
         number_index = self._cipher.blind_index(number)
         async with self._sessionmaker() as session:
-            clients = ClientRepository(session)
-            if await clients.get(client_id) is None:
+            if await session.get(Client, client_id) is None:
                 raise NoSuchClient()
-            if any(p.number_index == number_index for p in await clients.phones_of(client_id)):
+            if any(p.number_index == number_index for p in await _phones_of(session, client_id)):
                 return
-            clients.add_phone(self._encrypted_phone(client_id, number, label, self._now()))
+            session.add(self._encrypted_phone(client_id, number, label, self._now()))
             await session.commit()
 
     async def find_clients_by_phone(self, raw: str) -> list[Client]:
         """Clients having this number, in any format it may be typed in; oldest first."""
         number = normalise_phone(raw, self._phone_region)
         async with self._sessionmaker() as session:
-            return await ClientRepository(session).find_by_phone_index(
-                self._cipher.blind_index(number)
+            having = select(ClientPhone.client_id).where(
+                ClientPhone.number_index == self._cipher.blind_index(number)
+            )
+            return list(
+                await session.scalars(
+                    select(Client).where(Client.id.in_(having)).order_by(Client.id)
+                )
             )
 
     async def phone_numbers(self, client_id: int) -> list[str]:
@@ -117,10 +119,9 @@ class ClientService(Service):
         message, export or log line may carry what this returns.
         """
         async with self._sessionmaker() as session:
-            clients = ClientRepository(session)
-            if await clients.get(client_id) is None:
+            if await session.get(Client, client_id) is None:
                 raise NoSuchClient()
-            phones = await clients.phones_of(client_id)
+            phones = await _phones_of(session, client_id)
         return [
             self._cipher.decrypt(
                 phone.number_ciphertext, table=PHONE_TABLE, column=PHONE_COLUMN, row_id=phone.id
@@ -255,11 +256,11 @@ class ClientService(Service):
 
     async def count_clients(self) -> int:
         async with self._sessionmaker() as session:
-            return await ClientRepository(session).count()
+            return int(await session.scalar(select(func.count()).select_from(Client)) or 0)
 
     async def get_client(self, client_id: int) -> Client:
         async with self._sessionmaker() as session:
-            client = await ClientRepository(session).get(client_id)
+            client = await session.get(Client, client_id)
         if client is None:
             raise NoSuchClient()
         return client
@@ -288,3 +289,13 @@ class ClientService(Service):
             label=label,
             created_at=created_at,
         )
+
+
+async def _phones_of(session: AsyncSession, client_id: int) -> list[ClientPhone]:
+    return list(
+        await session.scalars(
+            select(ClientPhone)
+            .where(ClientPhone.client_id == client_id)
+            .order_by(ClientPhone.created_at, ClientPhone.id)
+        )
+    )

@@ -6,10 +6,11 @@ import asyncio
 import re
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.auth.repositories import WebSessionRepository
+from crm.auth.services import end_sessions_of
 from crm.core.errors import N_, InvalidInput
 from crm.core.inputs import required_text
 from crm.core.phones import EXTENSION_DIGITS
@@ -24,7 +25,6 @@ from crm.staff.passwords import (
     needs_rehash,
     verify_password,
 )
-from crm.staff.repositories import EmployeeRepository
 
 _LOGIN = re.compile(r"[a-z0-9._-]{2,64}")
 _SIP_EXTENSION = re.compile(EXTENSION_DIGITS)
@@ -72,21 +72,19 @@ class StaffService(Service):
             created_at=self._now(),
         )
         async with self._sessionmaker() as session:
-            employees = EmployeeRepository(session)
-            if await employees.get_by_login(login) is not None:
+            if await _by_login(session, login) is not None:
                 raise LoginTaken()
-            if (
-                sip_extension is not None
-                and await employees.get_by_sip_extension(sip_extension) is not None
+            if sip_extension is not None and await session.scalar(
+                select(Employee).where(Employee.sip_extension == sip_extension)
             ):
                 raise SipExtensionTaken()
-            employees.add(employee)
+            session.add(employee)
             try:
                 await session.commit()
             except IntegrityError:
                 # Someone took the login or extension between our check and our insert.
                 await session.rollback()
-                if await employees.get_by_login(login) is not None:
+                if await _by_login(session, login) is not None:
                     raise LoginTaken() from None
                 raise SipExtensionTaken() from None
         return employee
@@ -99,8 +97,7 @@ class StaffService(Service):
         """
         login = normalise_login(login)
         async with self._sessionmaker() as session:
-            employees = EmployeeRepository(session)
-            employee = await employees.get_by_login(login)
+            employee = await _by_login(session, login)
             if employee is None:
                 await asyncio.to_thread(verify_password, dummy_password_hash(), password)
                 return None
@@ -115,7 +112,7 @@ class StaffService(Service):
 
     async def get_employee(self, employee_id: int) -> Employee:
         async with self._sessionmaker() as session:
-            employee = await EmployeeRepository(session).get(employee_id)
+            employee = await session.get(Employee, employee_id)
         if employee is None:
             raise NoSuchEmployee()
         return employee
@@ -126,33 +123,36 @@ class StaffService(Service):
 
     async def find_by_login(self, login: str) -> Employee | None:
         async with self._sessionmaker() as session:
-            return await EmployeeRepository(session).get_by_login(normalise_login(login))
+            return await _by_login(session, normalise_login(login))
 
     async def set_password(self, employee_id: int, password: str) -> None:
         """Give the account a new password; its open web sessions end with the old one."""
         check_password_strength(password)
         password_hash = await asyncio.to_thread(hash_password, password)
         async with self._sessionmaker() as session:
-            employee = await EmployeeRepository(session).get(employee_id)
+            employee = await session.get(Employee, employee_id)
             if employee is None:
                 raise NoSuchEmployee()
             employee.password_hash = password_hash
-            await WebSessionRepository(session).end_all_for(employee_id, self._now())
+            await end_sessions_of(session, employee_id, self._now())
             await session.commit()
 
     async def count_administrators(self) -> int:
         """How many active administrators there are (`lexcrm init` creates the first one)."""
         async with self._sessionmaker() as session:
-            return await EmployeeRepository(session).count_active_with_role(Role.administrator)
+            administrators = select(func.count()).where(
+                Employee.role == Role.administrator, Employee.is_active.is_(True)
+            )
+            return int(await session.scalar(administrators) or 0)
 
     async def deactivate(self, employee_id: int) -> None:
         """Switch the account off and end its web sessions, in one transaction."""
         async with self._sessionmaker() as session:
-            employee = await EmployeeRepository(session).get(employee_id)
+            employee = await session.get(Employee, employee_id)
             if employee is None:
                 raise NoSuchEmployee()
             employee.is_active = False
-            await WebSessionRepository(session).end_all_for(employee_id, self._now())
+            await end_sessions_of(session, employee_id, self._now())
             await session.commit()
 
     async def add_lawyer_class(self, name: str, percent: str) -> LawyerClass:
@@ -225,3 +225,10 @@ def parse_percent(text: str) -> int:
     if not value.is_finite() or not 0 <= value <= 100 or value != value.quantize(Decimal("0.01")):
         raise InvalidInput(N_("Процент: число от 0 до 100, не больше двух знаков после запятой"))
     return int(value * 100)
+
+
+async def _by_login(session: AsyncSession, login: str) -> Employee | None:
+    employee: Employee | None = await session.scalar(
+        select(Employee).where(Employee.login == login)
+    )
+    return employee

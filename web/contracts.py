@@ -18,7 +18,7 @@ from web.errors import error_text
 from web.filters import back_to, parse_date, parse_id, period_of
 from web.i18n import gettext as _
 from web.keys import SERVICES
-from web.render import current_user, render
+from web.render import render
 
 
 async def contract_list(request: web.Request) -> web.StreamResponse:
@@ -96,8 +96,7 @@ async def contract_card(request: web.Request) -> web.StreamResponse:
     """Everything about one contract: the terms, plan and payments, expenses, hearings,
     the client's calls and notes."""
     contract = contract_for(request)
-    user = current_user(request)
-    assert user is not None
+    user = signed_in(request)
     services = request.app[SERVICES]
     role, me = user.employee.role, user.employee.id
     client = await services.clients.get_client(contract.client_id)
@@ -170,8 +169,7 @@ async def change_status(request: web.Request) -> web.StreamResponse:
 async def plan_payment(request: web.Request) -> web.StreamResponse:
     """A lawyer adds an expected payment to the income plan of their contract."""
     client_id, contract_id = _contract_for(request)
-    user = current_user(request)
-    assert user is not None
+    user = signed_in(request)
     form = await request.post()
     due_on = parse_date(str(form.get("due_on", "")))
     if due_on is None:
@@ -188,8 +186,7 @@ async def plan_payment(request: web.Request) -> web.StreamResponse:
 async def take_payment(request: web.Request) -> web.StreamResponse:
     """The cashier records money received under a contract."""
     client_id, contract_id = _contract_for(request)
-    user = current_user(request)
-    assert user is not None
+    user = signed_in(request)
     form = await request.post()
     await request.app[SERVICES].finance.receive_payment(
         contract_id, amount=str(form.get("amount", ""))[:40], cashier_id=user.employee.id

@@ -15,7 +15,7 @@ from web.access import signed_in, target_of
 from web.filters import DayRange, back_to, firm_today, parse_date, parse_id, parse_time, period_of
 from web.i18n import gettext as _
 from web.keys import SERVICES
-from web.render import current_user, render
+from web.render import render
 
 
 async def hearing_list(request: web.Request) -> web.StreamResponse:
@@ -59,8 +59,7 @@ async def hearing_list(request: web.Request) -> web.StreamResponse:
 async def schedule_hearing(request: web.Request) -> web.StreamResponse:
     """A hearing under a contract: the representative schedules it (or the contract's lawyer)."""
     contract = target_of(request, Contract)
-    user = current_user(request)
-    assert user is not None
+    user = signed_in(request)
     form = await request.post()
     day = parse_date(str(form.get("day", ""))[:20])
     if day is None:

@@ -11,8 +11,8 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from crm.calls.events import ClientCard, ScreenPop
+from web.access import signed_in
 from web.keys import SERVICES
-from web.render import current_user
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +100,7 @@ async def live_hub_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
-    user = current_user(request)
-    assert user is not None  # the session middleware sends anonymous requests to /login
+    user = signed_in(request)
     socket = web.WebSocketResponse(heartbeat=30)
     await socket.prepare(request)
     hub = request.app[HUB]

@@ -19,7 +19,7 @@ from web.filters import parse_date, parse_id, parse_time
 from web.i18n import gettext as _
 from web.keys import SERVICES
 from web.live import HUB
-from web.render import current_user, render
+from web.render import render
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -33,8 +33,7 @@ async def due_reminder(request: web.Request) -> web.StreamResponse:
     after that (found in the call records) takes it away. Asking changes state, so it is
     a POST with the session's CSRF token, never a GET.
     """
-    user = current_user(request)
-    assert user is not None
+    user = signed_in(request)
     services = request.app[SERVICES]
     due = await services.reminders.due_for(user.employee.id)
     if due is None:
@@ -72,8 +71,7 @@ async def dismiss(request: web.Request) -> web.StreamResponse:
     There is no other way out; a request without the call behind it is refused and
     journaled as such.
     """
-    user = current_user(request)
-    assert user is not None
+    user = signed_in(request)
     services = request.app[SERVICES]
     reminder_id = parse_id(request.match_info["reminder_id"], _("Напоминание")) or 0
     reminder = await services.reminders.get(reminder_id)
@@ -140,8 +138,7 @@ async def _contract_of(request: web.Request, client: Client, text: str) -> int |
     services = request.app[SERVICES]
     contract = await services.contracts.get(contract_id)
     if contract is None or contract.client_id != client.id:
-        user = current_user(request)
-        assert user is not None
+        user = signed_in(request)
         await services.journal.record(
             user.employee.id,
             Action.set_reminder.value,
@@ -166,8 +163,7 @@ async def _contract_of(request: web.Request, client: Client, text: str) -> int |
 async def reminder_list(request: web.Request) -> web.StreamResponse:
     """One's own reminders; for the director and heads also who is overdue, which clients
     nobody has called for too long, and how quickly reminders turned into calls."""
-    user = current_user(request)
-    assert user is not None
+    user = signed_in(request)
     services = request.app[SERVICES]
     role, me = user.employee.role, user.employee.id
     # The director and the heads by job see everyone; whoever heads people (a senior

@@ -12,14 +12,14 @@ from crm.core.permissions import Action, Scope, scope_of
 from crm.core.roles import Role
 from crm.finance.services import PlanStatus
 from crm.staff.models import Employee
+from web.access import signed_in
 from web.filters import firm_today
 from web.keys import SERVICES, WebServices
-from web.render import current_user, render
+from web.render import render
 
 
 async def home(request: web.Request) -> web.StreamResponse:
-    user = current_user(request)
-    assert user is not None  # the session middleware sends anonymous requests to /login
+    user = signed_in(request)
     services = request.app[SERVICES]
     me = user.employee
     panels = await _panels(services, me)

@@ -7,7 +7,7 @@ from aiohttp import web
 from crm.calls.events import ClickToCallRequested
 from crm.clients.models import Client, ClientStatus
 from crm.core.errors import CrmError
-from crm.core.permissions import Action, Scope, may, scope_of
+from crm.core.permissions import Action, Ownership, Scope, may, own_as, scope_of
 from crm.core.roles import Role
 from crm.staff.models import Employee
 from web.access import owner_of, recordings_to_open, signed_in, target_of
@@ -197,7 +197,7 @@ async def client_search(request: web.Request) -> web.StreamResponse:
     except ValueError:
         raise web.HTTPBadRequest(text=_("Неверный статус клиента")) from None
     code = text.casefold().removeprefix("c")
-    representative = own and user.employee.role is Role.court_representative
+    representative = own_as(user.employee.role, Action.view_client, Ownership.representative)
     if code.isdigit() and not representative:
         found = await services.clients.search_clients(text, lawyer_id=employee if own else None)
         rows: list[tuple[Client, Employee | None]] = [(c, None) for c in found]

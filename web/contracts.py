@@ -8,7 +8,7 @@ from crm.clients.models import Client
 from crm.contracts.models import Contract, ContractStatus
 from crm.contracts.services import ContractRow
 from crm.core.errors import CrmError
-from crm.core.permissions import Action, Scope, may, scope_of
+from crm.core.permissions import Action, Ownership, Scope, may, own_as, scope_of
 from crm.core.roles import Role
 from web.access import owner_of, signed_in, target_of
 
@@ -35,7 +35,7 @@ async def contract_list(request: web.Request) -> web.StreamResponse:
         status = ContractStatus(status_text) if status_text else None
     except ValueError:
         raise web.HTTPBadRequest(text=_("Неверный статус договора")) from None
-    representative = own and role is Role.court_representative
+    representative = own_as(role, Action.view_contracts, Ownership.representative)
     rows: list[ContractRow] = await services.contracts.search(
         number_part=query.get("number", "")[:50],
         client_name=query.get("client", "")[:100],

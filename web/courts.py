@@ -8,7 +8,7 @@ from aiohttp import web
 
 from crm.contracts.models import Contract
 from crm.core.formatting import FIRM_TIMEZONE
-from crm.core.permissions import Action, Scope, scope_of
+from crm.core.permissions import Action, Ownership, Scope, own_as, scope_of
 from crm.core.roles import Role
 from crm.courts.models import Hearing
 from web.access import signed_in, target_of
@@ -32,8 +32,10 @@ async def hearing_list(request: web.Request) -> web.StreamResponse:
     rows = await services.courts.hearings(
         day_from=period.day_from,
         day_to=period.day_to,
-        representative_id=me if own and role is Role.court_representative else employee,
-        lawyer_id=me if own and role is Role.lawyer else None,
+        representative_id=me
+        if own_as(role, Action.view_hearings, Ownership.representative)
+        else employee,
+        lawyer_id=me if own_as(role, Action.view_hearings, Ownership.lawyer) else None,
     )
     return render(
         request,

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from crm.clients.models import Client
 from crm.core.formatting import FIRM_TIMEZONE
-from crm.core.permissions import Action, Scope, scope_of
+from crm.core.permissions import Action, Ownership, Scope, own_as, scope_of
 from crm.core.roles import Role
 from crm.visits.models import Visit, VisitOutcome
 from web.access import signed_in, target_of
@@ -30,8 +30,10 @@ async def visit_list(request: web.Request) -> web.StreamResponse:
     rows = await services.visits.visits(
         day_from=period.day_from,
         day_to=period.day_to,
-        lawyer_id=user.employee.id if own and role is Role.lawyer else None,
-        booked_by_id=user.employee.id if own and role is Role.operator else None,
+        lawyer_id=user.employee.id if own_as(role, Action.view_visits, Ownership.lawyer) else None,
+        booked_by_id=user.employee.id
+        if own_as(role, Action.view_visits, Ownership.booked_by)
+        else None,
         employee_id=employee,
     )
     lawyers = await services.staff.list_employees()

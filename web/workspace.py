@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from crm.calls.events import CallDirection
-from crm.core.permissions import Action, Scope, scope_of
+from crm.core.permissions import Action, Ownership, Scope, own_as, scope_of
 from crm.core.roles import Role
 from crm.finance.services import PlanStatus
 from crm.staff.models import Employee
@@ -37,12 +37,11 @@ async def _panels(services: WebServices, me: Employee) -> dict[str, Any]:
     elif clients is not None:
         panels["clients"] = await services.clients.list_clients(limit=10)
     if scope_of(role, Action.view_visits) is not None:
-        own = scope_of(role, Action.view_visits) is Scope.own
         panels["visits_today"] = await services.visits.visits(
             day_from=today,
             day_to=today,
-            lawyer_id=me.id if own and role is Role.lawyer else None,
-            booked_by_id=me.id if own and role is Role.operator else None,
+            lawyer_id=me.id if own_as(role, Action.view_visits, Ownership.lawyer) else None,
+            booked_by_id=me.id if own_as(role, Action.view_visits, Ownership.booked_by) else None,
             # A start page shows the first of the day; /visits has them all.
             limit=30,
         )
@@ -55,12 +54,12 @@ async def _panels(services: WebServices, me: Employee) -> dict[str, Any]:
             limit=20,
         )
     if scope_of(role, Action.view_hearings) is not None:
-        own = scope_of(role, Action.view_hearings) is Scope.own
+        hearings = Action.view_hearings
         panels["hearings"] = await services.courts.hearings(
             day_from=today - timedelta(days=14),
             day_to=today + timedelta(days=30),
-            representative_id=me.id if own and role is Role.court_representative else None,
-            lawyer_id=me.id if own and role is Role.lawyer else None,
+            representative_id=me.id if own_as(role, hearings, Ownership.representative) else None,
+            lawyer_id=me.id if own_as(role, hearings, Ownership.lawyer) else None,
             limit=30,
         )
     if scope_of(role, Action.panel_own_finances) is not None:

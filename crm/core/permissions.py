@@ -62,6 +62,23 @@ class Scope(StrEnum):
     all = "all"
 
 
+class Ownership(StrEnum):
+    """What makes an object a job's own, for the own scope: the lawyer a client or contract
+    has, the operator who booked a visit, the representative who goes to the hearing."""
+
+    lawyer = "lawyer"
+    booked_by = "booked_by"
+    representative = "representative"
+
+
+# Jobs with an own scope anywhere, and how their own objects are theirs.
+OWNERSHIP: dict[Role, Ownership] = {
+    Role.lawyer: Ownership.lawyer,
+    Role.operator: Ownership.booked_by,
+    Role.court_representative: Ownership.representative,
+}
+
+
 NONE: Scope | None = None  # no right at all
 PERMISSIONS: dict[Role, dict[Action, Scope | None]] = {
     Role.director: {
@@ -454,3 +471,9 @@ def may(role: Role, action: Action, *, owner_id: int | None, employee_id: int) -
     if scope is Scope.own:
         return owner_id is not None and owner_id == employee_id
     return True
+
+
+def own_as(role: Role, action: Action, ownership: Ownership) -> bool:
+    """Is `action` limited for `role` to its own objects, owned the way `ownership` says?
+    A list narrows to the employee's own rows by that column, and by no other."""
+    return scope_of(role, action) is Scope.own and OWNERSHIP.get(role) is ownership

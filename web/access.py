@@ -11,8 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from crm.calls.log import CallRow
-from crm.core.permissions import Action, may, scope_of
-from crm.core.roles import Role
+from crm.core.permissions import OWNERSHIP, Action, Ownership, may, scope_of
 from web.filters import parse_id
 from web.i18n import gettext as _
 from web.keys import SERVICES, CurrentUser
@@ -160,7 +159,7 @@ async def owner_of(request: web.Request, *, lawyer_id: int | None, client_id: in
     user = current_user(request)
     if (
         user is not None
-        and user.employee.role is Role.court_representative
+        and OWNERSHIP.get(user.employee.role) is Ownership.representative
         and await request.app[SERVICES].courts.represents(user.employee.id, client_id)
     ):
         return user.employee.id

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from crm.contracts.models import Contract
 from crm.core.formatting import FIRM_TIMEZONE
-from crm.core.permissions import Action, Ownership, Scope, own_as, scope_of
+from crm.core.permissions import OWNERSHIP, Action, Ownership, Scope, own_as, scope_of
 from crm.core.roles import Role
 from crm.courts.models import Hearing
 from web.access import signed_in, target_of
@@ -69,7 +69,7 @@ async def schedule_hearing(request: web.Request) -> web.StreamResponse:
     at = datetime.combine(day, parse_time(str(form.get("time", ""))[:10]), tzinfo=FIRM_TIMEZONE)
     representative = parse_id(str(form.get("representative", "")), _("Защитник"))
     if representative is None:
-        if user.employee.role is not Role.court_representative:
+        if OWNERSHIP.get(user.employee.role) is not Ownership.representative:
             raise web.HTTPBadRequest(text=_("Выберите защитника"))
         representative = user.employee.id
     await request.app[SERVICES].courts.schedule(

@@ -1,5 +1,4 @@
-"""One gate for every route: a route declares its rights, the permission table decides, the
-journal records, 403 refuses."""
+"""One gate for every route: declared rights, decided by the permission table, journaled."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Refusals and errors as pages of the site: the message in the page's language, the layout,
-a way back; a domain error gets its own status here, once for every handler."""
+"""Refusals and domain errors as pages of the site, in the page's language, with their status."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The route table: every path with its handler, the rights it needs, whose object it acts on,
-and the tabs; the app, the rights middleware, the navigation and the sweep test read it."""
+"""The route table: every path's handler, rights, object and tab, read by all that needs them."""
 
 from __future__ import annotations
 

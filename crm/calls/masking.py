@@ -1,5 +1,4 @@
-"""The dialplan's masking: its secrets (keyed caller hashes, numbers sealed for Asterisk) and the
-entries of its masking table, which hold no number."""
+"""The dialplan's masking: its secrets (caller hashes, sealed numbers) and its table's entries."""
 
 from __future__ import annotations
 

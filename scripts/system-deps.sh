@@ -11,6 +11,7 @@ packages=(
   espeak-ng sox                              # test speech and audio checks
   sqlite3                                    # inspecting the embedded database by hand
   chromium                                   # the real browser of the browser tests (Playwright drives it)
+  postgresql                                 # the second database the tests run on (a private cluster)
 )
 
 missing=()

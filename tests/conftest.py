@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from crm.core.crypto import KeyRing
+from crm.core.db import upgrade_database
 from lexcrm.asterisk_runtime import AsteriskRuntime, SipPhone, carrier_simulator
 from lexcrm.settings import Settings
 from tests.support.ports import free_tcp_port, free_udp_port, free_udp_range
+from tests.support.postgres import PostgresCluster, running_cluster
 
 # sipp phones listen on ports fixed now, since Asterisk reaches them by static contact.
 SIPP_OPERATOR_PORT = free_udp_port()
@@ -96,3 +98,18 @@ def settings(tmp_path: Path) -> Settings:
         web_port=free_tcp_port(),
         asterisk_instance=f"unit-{os.getpid()}-{tmp_path.name}",
     )
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A private PostgreSQL cluster, started once for the session's tests that use one."""
+    with running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres: PostgresCluster) -> str:
+    """A database brought to `head` by the real migrations, once: tests copy it."""
+    postgres.sql('CREATE DATABASE "crm_template"')
+    upgrade_database(postgres.url("crm_template"))
+    return "crm_template"

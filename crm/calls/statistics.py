@@ -12,7 +12,7 @@ from crm.calls.models import Call
 from crm.conversations.models import CallFlag, Transcript
 from crm.core.firm_calendar import firm_date, firm_day_bounds
 from crm.core.service import Service
-from crm.core.sql import as_date, count_if, milliseconds_between
+from crm.core.sql import as_date, count_if, milliseconds_between, sum_of
 from crm.staff.models import Employee
 
 NO_QUEUE = "без очереди"  # the statistics' row of calls that waited in no queue
@@ -89,7 +89,7 @@ class CallStatisticsService(Service):
                         count_if(answered),
                         count_if(flagged),
                         count_if(talked),
-                        func.sum(
+                        sum_of(
                             case(
                                 (
                                     talked,
@@ -98,7 +98,7 @@ class CallStatisticsService(Service):
                             )
                         ),
                         count_if(waited),
-                        func.sum(
+                        sum_of(
                             case(
                                 (
                                     waited,
@@ -106,8 +106,8 @@ class CallStatisticsService(Service):
                                 )
                             )
                         ),
-                        func.sum(Transcript.employee_talk_ms),
-                        func.sum(Transcript.client_talk_ms),
+                        sum_of(Transcript.employee_talk_ms),
+                        sum_of(Transcript.client_talk_ms),
                     )
                     .outerjoin(Transcript, Transcript.linkedid == Call.linkedid)
                     .where(Call.started_at >= start, Call.started_at < end)

@@ -35,6 +35,18 @@ MAX_ATTEMPTS = 3
 SPEAKERS = ("employee", "client")
 
 
+# PostgreSQL's expression index of the transcripts' Russian text, made by hand as well.
+SEARCH_INDEX = "ix_transcripts_text_russian"
+
+
+def is_search_index(name: str | None, type_: str) -> bool:
+    """Made by hand in a migration, unknown to the models: the full-text table and SQLite's
+    shadow tables of it, or PostgreSQL's index; autogenerate must leave them alone."""
+    if type_ == "table":
+        return is_search_index_table(name)
+    return type_ == "index" and name == SEARCH_INDEX
+
+
 def is_search_index_table(name: str | None) -> bool:
     """The full-text table and SQLite's shadow tables behind it (…_data, …_idx, …)."""
     return bool(name) and str(name).startswith(SEARCH_TABLE)

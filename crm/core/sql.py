@@ -5,15 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import BigInteger, case, cast, func
 from sqlalchemy.sql.elements import ColumnElement
 
 # Ids a query lists in one IN (…): far below SQLite's limit of bound parameters.
 IN_LIST_CHUNK = 5000
 
 
+def sum_of(column: Any) -> ColumnElement[Any]:
+    """SUM of whole numbers as a whole number on both databases: PostgreSQL sums a bigint
+    into a numeric, which its driver hands back as a Decimal (and money formats fail)."""
+    return cast(func.sum(column), BigInteger)
+
+
 def count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-    return func.sum(case((condition, 1), else_=0))
+    return sum_of(case((condition, 1), else_=0))
 
 
 def milliseconds_between(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any]:

@@ -19,6 +19,7 @@ from crm.core.formatting import FIRM_TIMEZONE, parse_money
 from crm.core.inputs import optional_text, required_text
 from crm.core.roles import Role
 from crm.core.service import Service
+from crm.core.sql import sum_of
 from crm.finance.models import Accrual, Expense, Payment, Payout, PlannedPayment
 from crm.staff.models import Employee, LawyerClass
 
@@ -144,7 +145,7 @@ class FinanceService(Service):
         received = {
             contract_id: int(total or 0)
             for contract_id, total in await session.execute(
-                select(Payment.contract_id, func.sum(Payment.amount_kopecks))
+                select(Payment.contract_id, sum_of(Payment.amount_kopecks))
                 .where(Payment.contract_id.in_(contract_ids))
                 .group_by(Payment.contract_id)
             )
@@ -215,7 +216,9 @@ class FinanceService(Service):
         kopecks = parse_money(amount)
         note = optional_text(comment, N_("Комментарий"), 500)
         async with self._sessionmaker() as session:
-            lawyer = await session.get(Employee, lawyer_id)
+            # The lawyer's row is locked (on PostgreSQL; SQLite ignores it): payouts to one
+            # lawyer then take turns, and each checks the balance the one before it left.
+            lawyer = await session.get(Employee, lawyer_id, with_for_update=True)
             if lawyer is None or lawyer.role is not Role.lawyer:
                 raise InvalidInput(N_("Выплата возможна только юристу"))
             payout = Payout(
@@ -227,9 +230,9 @@ class FinanceService(Service):
                 created_at=self._now(),
             )
             session.add(payout)
-            # Written first, checked after: the insert takes SQLite's write lock, so the same
-            # form sent twice at once waits here and then sees the first payout in the balance
-            # (a balance read before the insert is outside any transaction and goes stale).
+            # Written first, checked after: on SQLite the insert takes the write lock, so the
+            # same form sent twice at once waits here and then sees the first payout in the
+            # balance (a balance read before the insert is outside any transaction).
             await session.flush()
             if await _balance(session, lawyer_id) < 0:
                 await session.rollback()
@@ -240,12 +243,12 @@ class FinanceService(Service):
     async def lawyer_finances(self, lawyer_id: int | None = None) -> list[LawyerFinances]:
         """Each lawyer (or one) with their class, accrued, paid out and the balance."""
         accrued = (
-            select(Accrual.lawyer_id, func.sum(Accrual.amount_kopecks).label("total"))
+            select(Accrual.lawyer_id, sum_of(Accrual.amount_kopecks).label("total"))
             .group_by(Accrual.lawyer_id)
             .subquery()
         )
         paid = (
-            select(Payout.lawyer_id, func.sum(Payout.amount_kopecks).label("total"))
+            select(Payout.lawyer_id, sum_of(Payout.amount_kopecks).label("total"))
             .group_by(Payout.lawyer_id)
             .subquery()
         )
@@ -361,31 +364,27 @@ class FinanceService(Service):
         async with self._sessionmaker() as session:
             income_total = await session.scalar(
                 income_q.with_only_columns(
-                    func.coalesce(func.sum(Payment.amount_kopecks), 0), maintain_column_froms=True
+                    func.coalesce(sum_of(Payment.amount_kopecks), 0), maintain_column_froms=True
                 ).order_by(None)
             )
             expense_total = await session.scalar(
                 expense_q.with_only_columns(
-                    func.coalesce(func.sum(Expense.amount_kopecks), 0), maintain_column_froms=True
+                    func.coalesce(sum_of(Expense.amount_kopecks), 0), maintain_column_froms=True
                 ).order_by(None)
             )
             payout_total = await session.scalar(
                 payout_q.with_only_columns(
-                    func.coalesce(func.sum(Payout.amount_kopecks), 0), maintain_column_froms=True
+                    func.coalesce(sum_of(Payout.amount_kopecks), 0), maintain_column_froms=True
                 ).order_by(None)
             )
             income = [IncomeRow(*row) for row in (await session.execute(income_q.limit(limit)))]
             expenses = list(await session.scalars(expense_q.limit(limit)))
             payouts = [PayoutRow(*row) for row in (await session.execute(payout_q.limit(limit)))]
-            cash_in = await session.scalar(
-                select(func.coalesce(func.sum(Payment.amount_kopecks), 0))
-            )
+            cash_in = await session.scalar(select(func.coalesce(sum_of(Payment.amount_kopecks), 0)))
             cash_out = await session.scalar(
-                select(func.coalesce(func.sum(Expense.amount_kopecks), 0))
+                select(func.coalesce(sum_of(Expense.amount_kopecks), 0))
             )
-            paid_out = await session.scalar(
-                select(func.coalesce(func.sum(Payout.amount_kopecks), 0))
-            )
+            paid_out = await session.scalar(select(func.coalesce(sum_of(Payout.amount_kopecks), 0)))
         return CashMovements(
             income=income,
             expenses=expenses,
@@ -446,7 +445,7 @@ async def paid_plan_lines(session: AsyncSession, contract_ids: Collection[int]) 
         received: dict[int, int] = {
             contract_id: int(total)
             for contract_id, total in await session.execute(
-                select(Payment.contract_id, func.sum(Payment.amount_kopecks))
+                select(Payment.contract_id, sum_of(Payment.amount_kopecks))
                 .where(Payment.contract_id.in_(chunk))
                 .group_by(Payment.contract_id)
             )
@@ -521,13 +520,11 @@ class CashMovements:
 
 async def _balance(session: AsyncSession, lawyer_id: int) -> int:
     accrued = await session.scalar(
-        select(func.coalesce(func.sum(Accrual.amount_kopecks), 0)).where(
+        select(func.coalesce(sum_of(Accrual.amount_kopecks), 0)).where(
             Accrual.lawyer_id == lawyer_id
         )
     )
     paid = await session.scalar(
-        select(func.coalesce(func.sum(Payout.amount_kopecks), 0)).where(
-            Payout.lawyer_id == lawyer_id
-        )
+        select(func.coalesce(sum_of(Payout.amount_kopecks), 0)).where(Payout.lawyer_id == lawyer_id)
     )
     return int(accrued or 0) - int(paid or 0)

@@ -11,7 +11,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from crm.conversations.transcription import is_search_index_table
+from crm.conversations.transcription import is_search_index
 from crm.core.db import DATABASE_URL_ATTRIBUTE
 from crm.core.tables import UtcDateTime
 from crm.models import Base
@@ -38,9 +38,9 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    # The full-text table of transcripts (and SQLite's shadow tables of it) is made by hand
-    # in a migration; autogenerate must not offer to drop it.
-    return not (type_ == "table" and is_search_index_table(name))
+    # The full-text search of transcripts is made by hand in a migration (a table on SQLite,
+    # an index on PostgreSQL); autogenerate must not offer to drop it.
+    return not is_search_index(name, type_)
 
 
 def do_run_migrations(connection: Connection) -> None:

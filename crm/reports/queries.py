@@ -17,7 +17,7 @@ from crm.contracts.models import Contract, ContractKind, ContractStatus
 from crm.core.firm_calendar import firm_date
 from crm.core.periods import Period
 from crm.core.roles import Role
-from crm.core.sql import as_date
+from crm.core.sql import as_date, sum_of
 from crm.finance.models import Expense, Payment, PlannedPayment
 from crm.reports.grouping import Grouping, bucket_start, next_bucket
 from crm.reports.rows import (
@@ -210,7 +210,7 @@ class ReportQueries:
 
     async def _daily_money(self, day: Any, table: Any) -> Sequence[Any]:
         statement = (
-            select(day, func.sum(table.amount_kopecks))
+            select(day, sum_of(table.amount_kopecks))
             .where(day >= self._period.start, day <= self._period.end)
             .group_by(day)
         )
@@ -223,7 +223,7 @@ class ReportQueries:
                 Contract.signed_on,
                 Contract.kind,
                 func.count(),
-                func.sum(Contract.amount_kopecks),
+                sum_of(Contract.amount_kopecks),
             )
             .where(
                 Contract.signed_on >= self._period.start,
@@ -258,7 +258,7 @@ class ReportQueries:
         period's calls, read by both the series and the figures by operator."""
         if self._call_rows is None:
             day = firm_date(Call.started_at, self._dialect).label("day")
-            answered = func.sum(case((Call.answered_at.is_not(None), 1), else_=0))
+            answered = sum_of(case((Call.answered_at.is_not(None), 1), else_=0))
             statement = self._calls(
                 select(day, Call.employee_id, Call.direction, func.count(), answered).group_by(
                     day, Call.employee_id, Call.direction
@@ -389,7 +389,7 @@ class ReportQueries:
                 Contract.lawyer_id,
                 Contract.kind,
                 func.count(),
-                func.sum(Contract.amount_kopecks),
+                sum_of(Contract.amount_kopecks),
             )
             .where(
                 Contract.signed_on >= self._period.start,
@@ -416,7 +416,7 @@ class ReportQueries:
             ("plan", PlannedPayment, PlannedPayment.due_on),
         ):
             statement = (
-                select(Contract.lawyer_id, func.sum(table.amount_kopecks))
+                select(Contract.lawyer_id, sum_of(table.amount_kopecks))
                 .join(Contract, Contract.id == table.contract_id)
                 .where(day >= self._period.start, day <= self._period.end)
                 .group_by(Contract.lawyer_id)

@@ -1,4 +1,4 @@
-"""Fixtures of the CRM tests: a real, migrated SQLite file per test and a key file per test."""
+"""Fixtures of the CRM tests: a migrated database per test, SQLite and PostgreSQL; a key file."""
 
 from __future__ import annotations
 
@@ -11,6 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from crm.core.crypto import KeyRing, PersonalDataCipher
 from crm.core.db import create_engine, create_sessionmaker, upgrade_database
+from tests.support.postgres import PostgresCluster
+
+DATABASES = ("sqlite", "postgresql")
+# For a test that means something on SQLite alone (its file, its pragmas).
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+# For a test of what only PostgreSQL does (row locks that other transactions wait on).
+postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
 def sqlite_url(path: Path) -> str:
@@ -37,9 +44,19 @@ def database_path(tmp_path: Path, migrated_template: Path) -> Path:
     return path
 
 
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each test runs on both databases: a copy of the migrated SQLite file, or a PostgreSQL
+    database made from the migrated template."""
+    if request.param == "sqlite":
+        return sqlite_url(request.getfixturevalue("database_path"))
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.url(cluster.new_database(request.getfixturevalue("postgres_template")))
+
+
 @pytest.fixture
-async def engine(database_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(sqlite_url(database_path))
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
     yield engine
     await engine.dispose()
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from crm.clients.models import Client
 from crm.contracts.errors import NoSuchContract
@@ -22,6 +22,8 @@ from crm.finance.models import Accrual, Expense, Payment, Payout, PlannedPayment
 from crm.finance.services import FinanceService, PlanStatus
 from crm.staff.models import Employee, LawyerClass
 from crm.staff.services import StaffService
+from tests.crm.conftest import postgresql_only
+from tests.support.waiting import eventually
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 27)
@@ -284,6 +286,45 @@ async def test_a_double_submitted_payout_is_paid_once(
     assert (len(paid), len(refused)) == (1, 3), results
     (row,) = await finance.lawyer_finances(firm.lawyer)
     assert row.balance_kopecks == 0
+
+
+@postgresql_only
+async def test_a_payout_waits_for_one_in_flight_and_sees_what_it_left(
+    engine: AsyncEngine, finance: FinanceService, firm: Firm
+) -> None:
+    """The race made certain: another payout to the lawyer is written but not committed yet;
+    this one must wait for it, not check a balance that payout is not in."""
+    await finance.receive_payment(firm.contract, amount="800", cashier_id=firm.cashier)
+    async with engine.connect() as other:
+        transaction = await other.begin()
+        await other.execute(
+            insert(Payout).values(
+                lawyer_id=firm.lawyer,
+                amount_kopecks=100_00,
+                paid_on=date.today(),
+                cashier_id=firm.cashier,
+                comment="",
+                created_at=datetime.now(UTC),
+            )
+        )
+        second = asyncio.create_task(
+            finance.pay_out(firm.lawyer, amount="100", cashier_id=firm.cashier)
+        )
+        # Either it waits for the other transaction, or it went ahead without it.
+        await eventually(lambda: second.done() or _waiting_for_a_lock(engine), timeout=10)
+        await transaction.commit()
+    with pytest.raises(InvalidInput, match="больше остатка"):
+        await second
+    (row,) = await finance.lawyer_finances(firm.lawyer)
+    assert row.balance_kopecks == 0
+
+
+async def _waiting_for_a_lock(engine: AsyncEngine) -> bool:
+    async with engine.connect() as connection:
+        waiting = await connection.scalar(
+            text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        )
+    return bool(waiting)
 
 
 @pytest.mark.parametrize("amount", BAD_MONEY)

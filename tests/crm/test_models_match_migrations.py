@@ -13,9 +13,10 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crm.conversations.transcription import is_search_index_table
+from crm.conversations.transcription import is_search_index
 from crm.core.db import alembic_config, create_engine, upgrade_database, upgrade_database_async
 from crm.models import Base
+from tests.crm.conftest import sqlite_only
 
 
 def sqlite_url(path: Path) -> str:
@@ -23,9 +24,9 @@ def sqlite_url(path: Path) -> str:
 
 
 def _differences(connection: Connection) -> list[Any]:
-    # The full-text table of transcripts is made by hand in its migration, not by a model.
+    # The full-text search of transcripts is made by hand in its migration, not by a model.
     def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-        return not (type_ == "table" and is_search_index_table(name))
+        return not is_search_index(name, type_)
 
     context = MigrationContext.configure(
         connection, opts={"compare_type": True, "include_name": include_name}
@@ -61,6 +62,7 @@ async def test_no_table_holds_a_plaintext_number(engine: AsyncEngine) -> None:
         ]
 
 
+@sqlite_only  # the pragmas of SQLite connections
 async def test_sqlite_connections_get_the_pragmas(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         for pragma, expected in [

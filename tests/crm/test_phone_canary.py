@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from crm.clients.services import ClientService
 from crm.core.crypto import PersonalDataCipher
+from tests.crm.conftest import sqlite_only
 
 FORMS_OF_THE_NUMBER = ["9215554321", "79215554321", "89215554321", "555-43-21", "5554321"]
 # Stored in plain text on purpose: proves the bytes read below really hold the new rows.
@@ -23,6 +24,7 @@ def _database_bytes(database_path: Path) -> bytes:
     return contents
 
 
+@sqlite_only  # it reads the SQLite file itself
 async def test_no_trace_of_the_number_in_the_database_files(
     sessionmaker: async_sessionmaker[AsyncSession],
     cipher: PersonalDataCipher,

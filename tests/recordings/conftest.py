@@ -9,6 +9,7 @@ import pytest
 
 from tests.crm.conftest import (  # noqa: F401 - fixtures shared with the CRM tests
     database_path,
+    database_url,
     engine,
     key_file,
     keyring,

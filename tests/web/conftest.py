@@ -23,6 +23,8 @@ from crm.staff.models import Employee
 from crm.staff.services import StaffService
 from lexcrm.services import Services, build_services
 from lexcrm.settings import Settings
+from tests.crm.conftest import DATABASES
+from tests.support.postgres import PostgresCluster
 from web.app import create_app
 from web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from web.keys import WebConfig, WebServices
@@ -64,13 +66,21 @@ async def web_migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Pat
     return path
 
 
-@pytest.fixture
-async def engine(tmp_path: Path, web_migrated_template: Path) -> AsyncIterator[AsyncEngine]:
-    """A copy of the migrated template: each test starts on an empty database of its own."""
-    path = tmp_path / "db" / "crm.sqlite3"
-    path.parent.mkdir()
-    shutil.copyfile(web_migrated_template, path)
-    engine = create_engine(sqlite_url(path))
+@pytest.fixture(params=DATABASES)
+async def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, web_migrated_template: Path
+) -> AsyncIterator[AsyncEngine]:
+    """Each test starts on an empty database of its own, on both databases: a copy of the
+    migrated SQLite file, or a PostgreSQL database made from the migrated template."""
+    if request.param == "sqlite":
+        path = tmp_path / "db" / "crm.sqlite3"
+        path.parent.mkdir()
+        shutil.copyfile(web_migrated_template, path)
+        url = sqlite_url(path)
+    else:
+        cluster: PostgresCluster = request.getfixturevalue("postgres")
+        url = cluster.url(cluster.new_database(request.getfixturevalue("postgres_template")))
+    engine = create_engine(url)
     yield engine
     await engine.dispose()
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any, TextIO, TypeVar
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from crm.calls.events import CallDirection
 from crm.calls.models import Call, CallbackStatus, CallbackTask
@@ -126,6 +126,7 @@ async def generate_firm(
         progress.advance(count)
     progress.finish()
     await generator.write(generator.firm_wide())
+    await generator.advance_sequences()
     return FirmSummary(
         rows=dict(generator.written),
         staff=staff,
@@ -323,6 +324,24 @@ class _FirmGenerator:
                 self._contract_numbers = set(await session.scalars(select(Contract.number)))
         # Sorted, so that client ids grow with the first contact, as they do in a real firm.
         self._first_contacts = sorted(self._first_contact() for _ in range(self._plan.clients))
+
+    async def advance_sequences(self) -> None:
+        """PostgreSQL hands out a table's ids from a sequence, which rows written here with
+        their own ids never move: each is set past the largest id, or the next row a service
+        adds (a journal entry, a client) collides with a generated one. SQLite needs nothing."""
+        if self._core.engine.dialect.name != "postgresql":
+            return
+        async with self._core.engine.begin() as connection:
+            for model in _Rows.ORDER:
+                if model is ClientPhone:
+                    continue
+                table = model.__tablename__
+                await connection.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                        f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+                    )
+                )
 
     def _new_id(self, model: type[Base]) -> int:
         value = self._next_id[model]

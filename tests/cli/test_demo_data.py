@@ -25,15 +25,19 @@ from lexcrm.demo_data.plan import DEMO_PASSWORD, FirmPlan, Progress, client_coun
 from lexcrm.demo_data.vocabulary import FEMALE_NAMES, MALE_NAMES, PATRONYMICS, SURNAMES
 from lexcrm.services import open_services
 from lexcrm.settings import Settings
+from tests.support.postgres import PostgresCluster
 
 CLIENTS = 200
 SEED = 3
 TODAY = "2026-11-27"
 
 
-def run_lexcrm(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+def run_lexcrm(
+    settings: Settings, *args: str, **variables: str
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEXCRM_")}
     env.update(LEXCRM_DATA_DIR=str(settings.data_dir), LEXCRM_KEY_FILE=str(settings.key_file))
+    env.update(variables)
     return subprocess.run(
         [sys.executable, "-m", "lexcrm.cli", *args],
         capture_output=True,
@@ -297,3 +301,29 @@ def test_wrong_arguments_are_refused_with_a_reason(tmp_path: Path) -> None:
         client_count("0")
     with pytest.raises(argparse.ArgumentTypeError, match="не распознана"):
         firm_evening("31.02.2026")
+
+
+async def test_on_postgresql_the_services_write_after_the_demo_firm(
+    tmp_path: Path, postgres: PostgresCluster, postgres_template: str
+) -> None:
+    """The command on PostgreSQL, then what people do next: the rows the generator wrote
+    with their own ids must not collide with the next ones the database numbers."""
+    settings = settings_in(tmp_path).with_overrides(
+        database_url=postgres.url(postgres.new_database(postgres_template))
+    )
+    env_url = {"LEXCRM_DATABASE_URL": settings.database_url}
+    result = run_lexcrm(settings, "demo-data", "--clients", "30", "--seed", "1", **env_url)
+    assert result.returncode == 0, result.stderr
+    async with open_services(settings) as services:
+        lawyer = await services.staff.find_by_login("lawyer")
+        cashier = await services.staff.find_by_login("cashier")
+        assert lawyer is not None and cashier is not None
+        client = await services.clients.add_client("Новый Клиент", [], lawyer_id=lawyer.id)
+        await services.journal.record(
+            lawyer.id, "view_client", object_type="client", object_id=client.id, allowed=True
+        )
+        contract = await services.contracts.add_contract(
+            client_id=client.id, lawyer_id=lawyer.id, number="PG-1", amount="1000", essence="x"
+        )
+        await services.finance.receive_payment(contract.id, amount="100", cashier_id=cashier.id)
+        assert client.id > 30

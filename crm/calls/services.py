@@ -247,7 +247,7 @@ class CallService(Service):
                     Call.client_id.is_not(None),
                     Call.employee_id.is_not(None),
                 )
-                .order_by(Call.started_at)
+                .order_by(Call.started_at, Call.id)
             )
             for client_id, employee_id in missed_outbound:
                 if client_id is not None and employee_id is not None:
@@ -280,7 +280,7 @@ class CallService(Service):
                 select(CallbackTask, Client)
                 .outerjoin(Client, Client.id == CallbackTask.client_id)
                 .where(CallbackTask.status == CallbackStatus.open)
-                .order_by(CallbackTask.due_at)
+                .order_by(CallbackTask.due_at, CallbackTask.id)
             )
             return [(task, client) for task, client in result.all()]
 
@@ -334,7 +334,7 @@ class ClickToCallService(Service):
                         [ClickToCallStatus.pending, ClickToCallStatus.sending]
                     )
                 )
-                .order_by(ClickToCallRequest.created_at)
+                .order_by(ClickToCallRequest.created_at, ClickToCallRequest.id)
             )
             return list(result)
 

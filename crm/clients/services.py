@@ -133,7 +133,9 @@ class ClientService(Service):
         """(client id, E.164) of every stored number, decrypted; for the masking table only."""
         async with self._sessionmaker() as session:
             phones = list(
-                await session.scalars(select(ClientPhone).order_by(ClientPhone.created_at))
+                await session.scalars(
+                    select(ClientPhone).order_by(ClientPhone.created_at, ClientPhone.id)
+                )
             )
         return [
             (
@@ -157,7 +159,9 @@ class ClientService(Service):
             code = key.removeprefix("c")
             if code.isdigit():
                 condition = condition | (Client.id == int(code))
-            statement = select(Client).where(condition).order_by(Client.full_name).limit(limit)
+            statement = (
+                select(Client).where(condition).order_by(Client.full_name, Client.id).limit(limit)
+            )
             if lawyer_id is not None:
                 statement = statement.where(Client.lawyer_id == lawyer_id)
             return list(await session.scalars(statement))

@@ -69,7 +69,7 @@ class ContractService(Service):
             visit = await session.scalar(
                 select(Visit)
                 .where(Visit.client_id == client_id, Visit.outcome == VisitOutcome.arrived)
-                .order_by(Visit.checked_in_at.desc())
+                .order_by(Visit.checked_in_at.desc(), Visit.id.desc())
                 .limit(1)
             )
             contract = Contract(

@@ -45,7 +45,7 @@ class ContractRisk(Service):
                             select(CallFlag.linkedid).where(CallFlag.kind == CallFlagKind.risk)
                         ),
                     )
-                    .order_by(Call.started_at)
+                    .order_by(Call.started_at, Call.id)
                 )
             ).all()
         found: dict[int, ContractAtRisk] = {}

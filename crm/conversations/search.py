@@ -91,7 +91,7 @@ class ConversationSearch(Service):
                     await session.scalars(
                         select(RecordingFile)
                         .where(RecordingFile.linkedid == call.linkedid)
-                        .order_by(RecordingFile.part)
+                        .order_by(RecordingFile.part, RecordingFile.id)
                     )
                 ),
                 transcript=transcript,
@@ -100,7 +100,7 @@ class ConversationSearch(Service):
                     await session.scalars(
                         select(CallFlag)
                         .where(CallFlag.linkedid == call.linkedid)
-                        .order_by(CallFlag.at_ms)
+                        .order_by(CallFlag.at_ms, CallFlag.id)
                     )
                 ),
                 job=await job_of(session, call.linkedid),
@@ -143,7 +143,7 @@ class ConversationSearch(Service):
                 .outerjoin(Client, Client.id == Call.client_id)
                 .outerjoin(Employee, Employee.id == Call.employee_id)
                 .where(Call.linkedid.in_(matches))
-                .order_by(Call.started_at.desc())
+                .order_by(Call.started_at.desc(), Call.id.desc())
                 .limit(limit)
             )
             if employee_id is not None:
@@ -154,7 +154,7 @@ class ConversationSearch(Service):
                 segments = await session.scalars(
                     select(TranscriptSegment)
                     .where(TranscriptSegment.transcript_id == transcript.id)
-                    .order_by(TranscriptSegment.start_ms)
+                    .order_by(TranscriptSegment.start_ms, TranscriptSegment.id)
                 )
                 excerpts = [s for s in segments if _mentions(s.text, wanted)][:3]
                 hits.append(SearchHit(call, client, employee, excerpts))

@@ -264,7 +264,7 @@ class FinanceService(Service):
             .outerjoin(paid, paid.c.lawyer_id == Employee.id)
             .outerjoin(contracts, contracts.c.lawyer_id == Employee.id)
             .where(Employee.role == Role.lawyer)
-            .order_by(Employee.full_name)
+            .order_by(Employee.full_name, Employee.id)
         )
         if lawyer_id is not None:
             statement = statement.where(Employee.id == lawyer_id)

@@ -116,7 +116,7 @@ class ReminderOversight(Service):
                 .join(Employee, Employee.id == Reminder.employee_id)
                 .outerjoin(Call, Call.id == Reminder.call_id)
                 .where(Reminder.status != ReminderStatus.open)
-                .order_by(Reminder.done_at.desc())
+                .order_by(Reminder.done_at.desc(), Reminder.id.desc())
                 .limit(limit)
             )
             if employee_id is not None:
@@ -142,7 +142,7 @@ class ReminderOversight(Service):
                         Reminder.status == ReminderStatus.escalated,
                         Reminder.done_at >= since,
                     )
-                    .order_by(Reminder.done_at.desc())
+                    .order_by(Reminder.done_at.desc(), Reminder.id.desc())
                     .limit(100)
                 )
             ).all()

@@ -143,7 +143,7 @@ class ReminderService(Service):
                     Call.ended_at.is_not(None),
                     Call.answered_at.is_(None),
                 )
-                .order_by(Call.started_at.desc())
+                .order_by(Call.started_at.desc(), Call.id.desc())
                 .limit(20)
             )
             waiting = next(
@@ -198,7 +198,7 @@ class ReminderService(Service):
                             ),
                         ),
                     )
-                    .order_by(Call.answered_at.is_(None), Call.started_at)
+                    .order_by(Call.answered_at.is_(None), Call.started_at, Call.id)
                 ):
                     assert found.client_id is not None  # the query asked for these clients
                     by_client.setdefault(found.client_id, []).append(found)
@@ -260,7 +260,7 @@ class ReminderService(Service):
                         Reminder.employee_id == employee_id,
                         Reminder.status == ReminderStatus.open,
                     )
-                    .order_by(Reminder.due_at)
+                    .order_by(Reminder.due_at, Reminder.id)
                     .limit(limit)
                 )
             ).all()

@@ -93,7 +93,7 @@ class ReportService(Service):
                 await session.scalars(
                     select(Employee)
                     .where(Employee.role.in_((*CALL_CENTRE_ROLES, Role.lawyer)))
-                    .order_by(Employee.full_name)
+                    .order_by(Employee.full_name, Employee.id)
                 )
             )
             pairs = (

@@ -119,7 +119,9 @@ class StaffService(Service):
 
     async def list_employees(self) -> list[Employee]:
         async with self._sessionmaker() as session:
-            return list(await session.scalars(select(Employee).order_by(Employee.full_name)))
+            return list(
+                await session.scalars(select(Employee).order_by(Employee.full_name, Employee.id))
+            )
 
     async def find_by_login(self, login: str) -> Employee | None:
         async with self._sessionmaker() as session:
@@ -169,7 +171,11 @@ class StaffService(Service):
 
     async def lawyer_classes(self) -> list[LawyerClass]:
         async with self._sessionmaker() as session:
-            return list(await session.scalars(select(LawyerClass).order_by(LawyerClass.name)))
+            return list(
+                await session.scalars(
+                    select(LawyerClass).order_by(LawyerClass.name, LawyerClass.id)
+                )
+            )
 
     async def update_employee(
         self,

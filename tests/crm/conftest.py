@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -45,13 +45,16 @@ def database_path(tmp_path: Path, migrated_template: Path) -> Path:
 
 
 @pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest) -> str:
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """Each test runs on both databases: a copy of the migrated SQLite file, or a PostgreSQL
-    database made from the migrated template."""
+    database made from the migrated template (dropped after the test)."""
     if request.param == "sqlite":
-        return sqlite_url(request.getfixturevalue("database_path"))
+        yield sqlite_url(request.getfixturevalue("database_path"))
+        return
     cluster: PostgresCluster = request.getfixturevalue("postgres")
-    return cluster.url(cluster.new_database(request.getfixturevalue("postgres_template")))
+    name = cluster.new_database(request.getfixturevalue("postgres_template"))
+    yield cluster.url(name)
+    cluster.drop_database(name)
 
 
 @pytest.fixture

@@ -82,6 +82,10 @@ class PostgresCluster:
         self.sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return name
 
+    def drop_database(self, name: str) -> None:
+        # FORCE: a connection a test left open must not keep its database on the disk.
+        self.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def _run(self, *command: object, check: bool = True) -> None:
         subprocess.run(
             [*self._as, *map(str, command)],

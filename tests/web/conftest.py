@@ -79,10 +79,13 @@ async def engine(
         url = sqlite_url(path)
     else:
         cluster: PostgresCluster = request.getfixturevalue("postgres")
-        url = cluster.url(cluster.new_database(request.getfixturevalue("postgres_template")))
+        name = cluster.new_database(request.getfixturevalue("postgres_template"))
+        url = cluster.url(name)
     engine = create_engine(url)
     yield engine
     await engine.dispose()
+    if request.param != "sqlite":
+        cluster.drop_database(name)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,14 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from crm.auth.services import WebSessionService
 from crm.core.crypto import KeyRing
-from crm.core.db import create_engine, create_sessionmaker, upgrade_database_async
+from crm.core.db import upgrade_database_async
 from crm.core.roles import Role
 from crm.staff.models import Employee
 from crm.staff.services import StaffService
 from lexcrm.services import Services, build_services
 from lexcrm.settings import Settings
-from tests.crm.conftest import DATABASES
-from tests.support.postgres import PostgresCluster
+
+# Each web test runs on both databases, on the CRM tests' databases (one fixture for both).
+from tests.crm.conftest import (  # noqa: F401 - fixtures shared with the CRM tests
+    database_path,
+    database_url,
+    engine,
+    migrated_template,
+    sessionmaker,
+)
 from web.app import create_app
 from web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from web.keys import WebConfig, WebServices
@@ -66,33 +72,6 @@ async def web_migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Pat
     return path
 
 
-@pytest.fixture(params=DATABASES)
-async def engine(
-    request: pytest.FixtureRequest, tmp_path: Path, web_migrated_template: Path
-) -> AsyncIterator[AsyncEngine]:
-    """Each test starts on an empty database of its own, on both databases: a copy of the
-    migrated SQLite file, or a PostgreSQL database made from the migrated template."""
-    if request.param == "sqlite":
-        path = tmp_path / "db" / "crm.sqlite3"
-        path.parent.mkdir()
-        shutil.copyfile(web_migrated_template, path)
-        url = sqlite_url(path)
-    else:
-        cluster: PostgresCluster = request.getfixturevalue("postgres")
-        name = cluster.new_database(request.getfixturevalue("postgres_template"))
-        url = cluster.url(name)
-    engine = create_engine(url)
-    yield engine
-    await engine.dispose()
-    if request.param != "sqlite":
-        cluster.drop_database(name)
-
-
-@pytest.fixture
-def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_sessionmaker(engine)
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
@@ -105,7 +84,8 @@ def employees(web_services: Services) -> StaffService:
 
 @pytest.fixture
 def sessions(
-    sessionmaker: async_sessionmaker[AsyncSession], clock: ManualClock
+    sessionmaker: async_sessionmaker[AsyncSession],  # noqa: F811 - the fixture imported above
+    clock: ManualClock,
 ) -> WebSessionService:
     return WebSessionService(sessionmaker, now=clock)
 
@@ -116,7 +96,11 @@ async def lawyer(employees: StaffService) -> Employee:
 
 
 @pytest.fixture
-def web_services(engine: AsyncEngine, sessions: WebSessionService, tmp_path: Path) -> Services:
+def web_services(
+    engine: AsyncEngine,  # noqa: F811 - the fixture imported above
+    sessions: WebSessionService,
+    tmp_path: Path,
+) -> Services:
     """The process's services, built by the one function that builds them, on the test
     database with a real bus and a real key ring."""
     keyring = KeyRing.create_file(tmp_path / "keys" / "lexcrm.keys")
